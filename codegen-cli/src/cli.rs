@@ -1,0 +1,87 @@
+//! Command-line interface: argument parsing and printing, nothing else.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::parse::project::PROJECT_FILE;
+use crate::{Error, Result, WriteOutcome};
+
+/// Offline-first SQLite schemas, migrations and queue wiring from one description.
+#[derive(Debug, Parser)]
+#[command(name = "syncwright", version, about)]
+pub struct Cli {
+    /// Path to syncwright.toml (default: ./syncwright.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate the SQL for the project's entity specs.
+    Generate,
+}
+
+/// Parses the process arguments, runs, prints errors, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let styled = std::io::stderr().is_terminal();
+            let text = match &error {
+                Error::Invalid(invalid) => invalid.report(styled),
+                other => format!("error: {other}"),
+            };
+            let _ = writeln!(std::io::stderr(), "{text}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config_path(cli: &Cli) -> Result<PathBuf> {
+    if let Some(path) = &cli.config {
+        return Ok(path.clone());
+    }
+    let path = Path::new(PROJECT_FILE);
+    if path.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(Error::ConfigNotFound {
+            dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        })
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: &Cli) -> Result<()> {
+    let config = config_path(cli)?;
+    match cli.command {
+        Command::Generate => {
+            let report = crate::generate(&config)?;
+            print_outcomes(&report.files);
+        }
+    }
+    Ok(())
+}
+
+fn print_outcomes(files: &[(PathBuf, WriteOutcome)]) {
+    let mut out = std::io::stdout().lock();
+    for (path, outcome) in files {
+        let verb = match outcome {
+            WriteOutcome::Created => "created",
+            WriteOutcome::Updated => "updated",
+            WriteOutcome::Unchanged => "unchanged",
+        };
+        // A closed pipe (`syncwright generate | head`) is not an error worth reporting.
+        if writeln!(out, "{verb:>9} {}", crate::diagnostic::display_path(path)).is_err() {
+            return;
+        }
+    }
+}

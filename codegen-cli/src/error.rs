@@ -1,0 +1,81 @@
+//! The generator's error type.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::diagnostic::{Diagnostics, Report, SourceMap};
+
+/// Result of every fallible generator operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a generator run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input file could not be read.
+    #[error("cannot read `{}`: {source}", crate::diagnostic::display_path(path))]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write `{}`: {source}", crate::diagnostic::display_path(path))]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// No `syncwright.toml` where one was expected.
+    #[error(
+        "no `syncwright.toml` in `{}`: run syncwright in the project directory or pass `--config PATH`",
+        crate::diagnostic::display_path(dir)
+    )]
+    ConfigNotFound {
+        /// The directory searched.
+        dir: PathBuf,
+    },
+    /// The specs (or the history) have problems; nothing was written.
+    #[error("{0}")]
+    Invalid(Box<InvalidSchema>),
+}
+
+/// Every problem found in the inputs, with the files needed to quote them.
+#[derive(Debug)]
+pub struct InvalidSchema {
+    /// The files the diagnostics point into.
+    pub sources: SourceMap,
+    /// The problems, sorted by file and position.
+    pub diagnostics: Diagnostics,
+}
+
+impl InvalidSchema {
+    /// A report of every problem, coloured when `styled`.
+    pub fn report(&self, styled: bool) -> String {
+        Report::plain(&self.sources, &self.diagnostics)
+            .styled(styled)
+            .to_string()
+    }
+}
+
+impl fmt::Display for InvalidSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.report(false))
+    }
+}
+
+impl Error {
+    /// Wraps collected diagnostics (sorted for stable output) as an error.
+    pub fn invalid(sources: SourceMap, mut diagnostics: Diagnostics) -> Self {
+        diagnostics.sort();
+        Error::Invalid(Box::new(InvalidSchema {
+            sources,
+            diagnostics,
+        }))
+    }
+}

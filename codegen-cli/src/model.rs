@@ -1,0 +1,385 @@
+//! The one schema model every front end parses into and every later stage reads.
+//!
+//! Two layers:
+//! - [`Entity`] and [`Field`]: what the user wrote (TOML spec, Rust struct), with origins so
+//!   validation can point at the exact key.
+//! - [`Table`], [`Column`] and [`Index`]: the physical SQLite layout, sync columns and sync
+//!   indexes included, in column order. Rendering and migration planning read only this layer,
+//!   and schema snapshots store it.
+//!
+//! The model does no I/O.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Origin;
+
+/// A value together with where it was written.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+impl<T> Located<T> {
+    /// Wraps a value with its origin.
+    pub fn new(value: T, origin: Origin) -> Self {
+        Located { value, origin }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Located<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// A whole project's schema as the user describes it now.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    /// The schema version from `syncwright.toml`.
+    pub version: u32,
+    /// Every entity, in the order the spec files were read (sorted by path).
+    pub entities: Vec<Entity>,
+}
+
+/// One synced entity: a table with the sync columns plus the user's fields.
+#[derive(Clone, Debug)]
+pub struct Entity {
+    /// Singular snake_case name, such as `task`.
+    pub name: Located<String>,
+    /// Table name; defaults to the plural of `name`.
+    pub table: Located<String>,
+    /// How conflicts between local and server versions are resolved.
+    pub conflict: Located<ConflictStrategy>,
+    /// The domain fields in declaration order.
+    pub fields: Vec<Field>,
+    /// Composite (or explicitly declared) indexes.
+    pub indexes: Vec<IndexSpec>,
+    /// The whole declaration (the `[entity]` table or the struct).
+    pub origin: Origin,
+}
+
+impl Entity {
+    /// The Rust type name: `field_note` becomes `FieldNote`.
+    pub fn rust_name(&self) -> String {
+        crate::naming::pascal_case(&self.name.value)
+    }
+
+    /// Looks a field up by column name.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name.value == name)
+    }
+}
+
+/// One domain field of an entity.
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// Column name.
+    pub name: Located<String>,
+    /// Column type.
+    pub ty: Located<FieldType>,
+    /// Whether NULL is allowed (`Option<T>` in Rust).
+    pub nullable: bool,
+    /// Default for rows that do not set the field.
+    pub default: Option<Located<DefaultValue>>,
+    /// Whether the field gets its own index.
+    pub index: Option<Located<bool>>,
+    /// Whether the field gets a unique index.
+    pub unique: Option<Located<bool>>,
+    /// Table this field references by `id`.
+    pub references: Option<Located<String>>,
+    /// The column this one replaces (expand/contract rename).
+    pub renamed_from: Option<Located<String>>,
+    /// SQL expression over existing columns that fills the column when it is added.
+    pub backfill: Option<Located<String>>,
+    /// Kept in the database but dropped from generated code; may be removed in a later version.
+    pub deprecated: Option<Located<bool>>,
+    /// The whole field declaration.
+    pub origin: Origin,
+}
+
+impl Field {
+    /// A field of `ty` with every option unset, as a starting point for front ends.
+    pub fn new(name: Located<String>, ty: Located<FieldType>, origin: Origin) -> Self {
+        Field {
+            name,
+            ty,
+            nullable: false,
+            default: None,
+            index: None,
+            unique: None,
+            references: None,
+            renamed_from: None,
+            backfill: None,
+            deprecated: None,
+            origin,
+        }
+    }
+
+    /// True when `index = true`.
+    pub fn is_indexed(&self) -> bool {
+        self.index.as_ref().is_some_and(|v| v.value)
+    }
+
+    /// True when `unique = true`.
+    pub fn is_unique(&self) -> bool {
+        self.unique.as_ref().is_some_and(|v| v.value)
+    }
+
+    /// True when `deprecated = true`.
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated.as_ref().is_some_and(|v| v.value)
+    }
+}
+
+/// A declared index over one or more fields.
+#[derive(Clone, Debug)]
+pub struct IndexSpec {
+    /// Column names, in index order.
+    pub columns: Vec<Located<String>>,
+    /// Whether the index enforces uniqueness.
+    pub unique: bool,
+    /// The `[[indexes]]` entry.
+    pub origin: Origin,
+}
+
+/// The column types a field can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit signed integer.
+    Integer,
+    /// 64-bit float.
+    Real,
+    /// 0 or 1.
+    Bool,
+    /// A UUID as hyphenated lower-case text.
+    Uuid,
+    /// Milliseconds since the Unix epoch, UTC.
+    Timestamp,
+    /// JSON text, checked with `json_valid`.
+    Json,
+    /// Raw bytes.
+    Blob,
+}
+
+impl FieldType {
+    /// Every type, in documentation order.
+    pub const ALL: [FieldType; 8] = [
+        FieldType::Text,
+        FieldType::Integer,
+        FieldType::Real,
+        FieldType::Bool,
+        FieldType::Uuid,
+        FieldType::Timestamp,
+        FieldType::Json,
+        FieldType::Blob,
+    ];
+
+    /// The spelling in specs (`text`, `integer`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Integer => "integer",
+            FieldType::Real => "real",
+            FieldType::Bool => "bool",
+            FieldType::Uuid => "uuid",
+            FieldType::Timestamp => "timestamp",
+            FieldType::Json => "json",
+            FieldType::Blob => "blob",
+        }
+    }
+
+    /// Parses the spelling used in specs.
+    pub fn parse(s: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The SQLite column type (storage class affinity).
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            FieldType::Text | FieldType::Uuid | FieldType::Json => "TEXT",
+            FieldType::Integer | FieldType::Bool | FieldType::Timestamp => "INTEGER",
+            FieldType::Real => "REAL",
+            FieldType::Blob => "BLOB",
+        }
+    }
+}
+
+/// How a conflict between a local change and a server change is resolved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConflictStrategy {
+    /// The change with the later `updated_at` wins (the default).
+    #[default]
+    #[serde(rename = "lww")]
+    LastWriteWins,
+    /// The server's version always wins.
+    #[serde(rename = "server_wins")]
+    ServerWins,
+    /// The local version always wins.
+    #[serde(rename = "client_wins")]
+    ClientWins,
+    /// Each field is merged on its own, by per-field timestamps.
+    #[serde(rename = "field_merge")]
+    FieldMerge,
+    /// The record is marked `conflict` and the app decides.
+    #[serde(rename = "manual")]
+    Manual,
+}
+
+impl ConflictStrategy {
+    /// Every strategy, in documentation order.
+    pub const ALL: [ConflictStrategy; 5] = [
+        ConflictStrategy::LastWriteWins,
+        ConflictStrategy::ServerWins,
+        ConflictStrategy::ClientWins,
+        ConflictStrategy::FieldMerge,
+        ConflictStrategy::Manual,
+    ];
+
+    /// The spelling in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictStrategy::LastWriteWins => "lww",
+            ConflictStrategy::ServerWins => "server_wins",
+            ConflictStrategy::ClientWins => "client_wins",
+            ConflictStrategy::FieldMerge => "field_merge",
+            ConflictStrategy::Manual => "manual",
+        }
+    }
+
+    /// Parses the spelling used in specs.
+    pub fn parse(s: &str) -> Option<ConflictStrategy> {
+        ConflictStrategy::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The variant name of the runtime's `ConflictStrategy` enum.
+    pub fn runtime_variant(self) -> &'static str {
+        match self {
+            ConflictStrategy::LastWriteWins => "LastWriteWins",
+            ConflictStrategy::ServerWins => "ServerWins",
+            ConflictStrategy::ClientWins => "ClientWins",
+            ConflictStrategy::FieldMerge => "FieldMerge",
+            ConflictStrategy::Manual => "Manual",
+        }
+    }
+}
+
+/// A default value as written in a spec; validation checks it fits the field type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefaultValue {
+    /// A string.
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Real(f64),
+    /// A boolean.
+    Bool(bool),
+    /// An array or table, stored as JSON text (json fields only).
+    Json(String),
+}
+
+impl DefaultValue {
+    /// The name of the value's kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DefaultValue::Text(_) => "a string",
+            DefaultValue::Integer(_) => "an integer",
+            DefaultValue::Real(_) => "a float",
+            DefaultValue::Bool(_) => "a boolean",
+            DefaultValue::Json(_) => "an array or table",
+        }
+    }
+}
+
+/// The physical table of an entity, sync columns included: what SQL is rendered from and what
+/// snapshots store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// Table name.
+    pub name: String,
+    /// Entity name (singular).
+    pub entity: String,
+    /// Conflict strategy of the entity.
+    pub conflict: ConflictStrategy,
+    /// Columns in physical order.
+    pub columns: Vec<Column>,
+    /// Every index of the table, sync indexes first.
+    pub indexes: Vec<Index>,
+}
+
+impl Table {
+    /// Looks a column up by name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// Whether a column belongs to sync bookkeeping or to the user's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnRole {
+    /// One of the sync columns every entity has.
+    Sync,
+    /// A field the user declared.
+    Domain,
+}
+
+/// One physical column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Logical type (decides the SQL type and the CHECK constraint).
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// Sync bookkeeping or user data.
+    pub role: ColumnRole,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// Whether this is the primary key (`id` only).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub primary_key: bool,
+    /// The DEFAULT clause's SQL (a literal or a parenthesised expression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_sql: Option<String>,
+    /// Extra CHECK beyond the one implied by the type, as SQL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_sql: Option<String>,
+    /// Referenced table (by its `id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<String>,
+    /// The column this one was renamed from (copied by a backfill when added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+    /// SQL expression that fills the column when it is added to an existing table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<String>,
+    /// Kept in the database, dropped from generated code.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deprecated: bool,
+}
+
+/// One index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    /// Deterministic name: `idx_<table>_<col>_<col>`.
+    pub name: String,
+    /// Indexed columns in order.
+    pub columns: Vec<String>,
+    /// Whether the index enforces uniqueness.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// Partial-index predicate (SQL after WHERE).
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}

@@ -1,0 +1,5 @@
+//! Front ends: every input format parses into the one [`crate::model`].
+
+pub mod entity_toml;
+pub mod project;
+pub(crate) mod toml_value;

@@ -1,0 +1,74 @@
+//! Rendering: the physical model to SQL text through askama templates in `templates/`.
+//!
+//! Output is deterministic (same model, same bytes) and meant to be read in code review.
+
+pub mod ddl;
+pub mod sql;
+
+use askama::Template;
+
+use crate::model::Table;
+
+/// A table as the `_create_table.sql` partial shows it.
+pub struct TableView {
+    /// Entity name.
+    pub entity: String,
+    /// Conflict strategy spelling.
+    pub conflict: &'static str,
+    /// Quoted table name.
+    pub name: String,
+    /// Column lines (definitions with commas and comments).
+    pub lines: Vec<String>,
+    /// `CREATE INDEX` statements.
+    pub indexes: Vec<String>,
+}
+
+impl TableView {
+    /// The view of a physical table.
+    pub fn new(table: &Table) -> Self {
+        TableView {
+            entity: table.entity.clone(),
+            conflict: table.conflict.as_str(),
+            name: sql::ident(&table.name),
+            lines: ddl::column_lines(table),
+            indexes: table
+                .indexes
+                .iter()
+                .map(|i| ddl::create_index(&table.name, i))
+                .collect(),
+        }
+    }
+}
+
+/// `schema.sql`: a fresh database at `version`, every table created directly.
+#[derive(Template)]
+#[template(path = "schema.sql")]
+pub struct SchemaSql {
+    /// Schema version the script creates.
+    pub version: u32,
+    /// Where the schema came from, for the header (`the entity specs`, `snapshot v3`).
+    pub source: String,
+    /// Every entity table.
+    pub tables: Vec<TableView>,
+}
+
+/// Renders the fresh-install script for `tables` at `version`.
+pub fn schema_sql(version: u32, source: &str, tables: &[Table]) -> String {
+    let template = SchemaSql {
+        version,
+        source: source.to_string(),
+        tables: tables.iter().map(TableView::new).collect(),
+    };
+    render(&template)
+}
+
+/// Renders a template; our templates only fail on a bug (they call no fallible filter).
+pub(crate) fn render(template: &impl Template) -> String {
+    let mut out = template
+        .render()
+        .expect("templates only format strings and cannot fail");
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}

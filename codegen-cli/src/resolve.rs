@@ -1,0 +1,196 @@
+//! Resolution: turns a validated [`Entity`] into its physical [`Table`], adding the sync
+//! columns and the indexes sync needs.
+//!
+//! This is the only place that knows which columns and indexes sync adds; rendering, planning,
+//! snapshots and the derive's static description all read the resulting [`Table`].
+
+use crate::model::{
+    Column, ColumnRole, ConflictStrategy, DefaultValue, Entity, FieldType, Index, Table,
+};
+use crate::render::sql;
+use crate::symbol::FIELD_TIMESTAMPS;
+
+/// SQL for "now" in epoch milliseconds; works on every SQLite since 3.0 (no `unixepoch`).
+pub const NOW_MS_SQL: &str = "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
+
+/// The values `sync_status` may take.
+pub const SYNC_STATUSES: [&str; 4] = ["synced", "pending", "conflict", "error"];
+
+/// The physical table of `entity`: sync columns first, then the fields in declaration order.
+pub fn table(entity: &Entity) -> Table {
+    let name = entity.table.value.clone();
+    let mut columns = sync_columns(entity.conflict.value);
+    for field in &entity.fields {
+        columns.push(Column {
+            name: field.name.value.clone(),
+            ty: field.ty.value,
+            role: ColumnRole::Domain,
+            nullable: field.nullable,
+            primary_key: false,
+            default_sql: field
+                .default
+                .as_ref()
+                .map(|d| default_sql(&d.value, field.ty.value)),
+            check_sql: None,
+            references: field.references.as_ref().map(|r| r.value.clone()),
+            renamed_from: field.renamed_from.as_ref().map(|r| r.value.clone()),
+            backfill: field.backfill.as_ref().map(|b| b.value.clone()),
+            deprecated: field.is_deprecated(),
+        });
+    }
+    let mut indexes = sync_indexes(&name);
+    for field in entity.fields.iter().filter(|f| !f.is_deprecated()) {
+        if field.references.is_some() || field.is_indexed() || field.is_unique() {
+            push_index(
+                &mut indexes,
+                &name,
+                vec![field.name.value.clone()],
+                field.is_unique(),
+            );
+        }
+    }
+    for spec in &entity.indexes {
+        let columns = spec.columns.iter().map(|c| c.value.clone()).collect();
+        push_index(&mut indexes, &name, columns, spec.unique);
+    }
+    Table {
+        name,
+        entity: entity.name.value.clone(),
+        conflict: entity.conflict.value,
+        columns,
+        indexes,
+    }
+}
+
+/// The deterministic index name for `columns` of `table`.
+pub fn index_name(table: &str, columns: &[String]) -> String {
+    format!("idx_{table}_{}", columns.join("_"))
+}
+
+fn push_index(indexes: &mut Vec<Index>, table: &str, columns: Vec<String>, unique: bool) {
+    let name = index_name(table, &columns);
+    match indexes.iter_mut().find(|i| i.name == name) {
+        // The same columns declared twice (say `index = true` and a one-column `[[indexes]]`)
+        // make one index, unique if either asked for it.
+        Some(existing) => existing.unique |= unique,
+        None => indexes.push(Index {
+            name,
+            columns,
+            unique,
+            predicate: None,
+        }),
+    }
+}
+
+fn sync_column(name: &str, ty: FieldType, nullable: bool, default_sql: Option<&str>) -> Column {
+    Column {
+        name: name.to_string(),
+        ty,
+        role: ColumnRole::Sync,
+        nullable,
+        primary_key: false,
+        default_sql: default_sql.map(str::to_string),
+        check_sql: None,
+        references: None,
+        renamed_from: None,
+        backfill: None,
+        deprecated: false,
+    }
+}
+
+/// The sync columns, in table order.
+pub fn sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
+    let statuses = SYNC_STATUSES.map(sql::string_literal).join(", ");
+    let mut columns = vec![
+        Column {
+            primary_key: true,
+            ..sync_column("id", FieldType::Uuid, false, None)
+        },
+        sync_column("server_id", FieldType::Text, true, None),
+        sync_column("created_at", FieldType::Timestamp, false, Some(NOW_MS_SQL)),
+        sync_column("updated_at", FieldType::Timestamp, false, Some(NOW_MS_SQL)),
+        sync_column("synced_at", FieldType::Timestamp, true, None),
+        sync_column("is_deleted", FieldType::Bool, false, Some("0")),
+        sync_column("version", FieldType::Integer, false, Some("1")),
+        Column {
+            check_sql: Some(format!("{} IN ({statuses})", sql::ident("sync_status"))),
+            ..sync_column("sync_status", FieldType::Text, false, Some("'pending'"))
+        },
+    ];
+    if conflict == ConflictStrategy::FieldMerge {
+        columns.push(sync_column(
+            FIELD_TIMESTAMPS,
+            FieldType::Json,
+            false,
+            Some("'{}'"),
+        ));
+    }
+    columns
+}
+
+/// The indexes sync reads by: pending rows for the push queue (partial, so it only holds rows
+/// still to sync), change order for incremental pulls, tombstones for purge, and the server id
+/// for matching pulled rows.
+pub fn sync_indexes(table: &str) -> Vec<Index> {
+    let one = |column: &str, unique: bool, predicate: Option<String>| Index {
+        name: index_name(table, &[column.to_string()]),
+        columns: vec![column.to_string()],
+        unique,
+        predicate,
+    };
+    vec![
+        one("server_id", true, None),
+        one(
+            "sync_status",
+            false,
+            Some(format!("{} <> 'synced'", sql::ident("sync_status"))),
+        ),
+        one("updated_at", false, None),
+        one("is_deleted", false, None),
+    ]
+}
+
+/// The SQL literal of a default value for a column of type `ty` (validated to fit).
+pub fn default_sql(value: &DefaultValue, ty: FieldType) -> String {
+    if ty == FieldType::Json {
+        let json = match value {
+            DefaultValue::Text(s) | DefaultValue::Json(s) => s.clone(),
+            DefaultValue::Integer(i) => i.to_string(),
+            DefaultValue::Real(f) => format!("{f:?}"),
+            DefaultValue::Bool(b) => b.to_string(),
+        };
+        return sql::string_literal(&json);
+    }
+    match value {
+        DefaultValue::Text(s) | DefaultValue::Json(s) => sql::string_literal(s),
+        DefaultValue::Integer(i) if ty == FieldType::Real => format!("{:?}", *i as f64),
+        DefaultValue::Integer(i) => i.to_string(),
+        DefaultValue::Real(f) => format!("{f:?}"),
+        DefaultValue::Bool(b) => u8::from(*b).to_string(),
+    }
+}
+
+/// Every table of `schema`, referenced tables before the tables that reference them (ties keep
+/// spec order), so the SQL reads top-down from parents to children.
+pub fn tables(schema: &crate::model::Schema) -> Vec<Table> {
+    order_by_references(schema.entities.iter().map(table).collect())
+}
+
+/// Stable topological order by `references`; a reference cycle keeps the remaining tables in
+/// their given order (SQLite accepts forward references, so the SQL stays valid).
+pub fn order_by_references(mut pending: Vec<Table>) -> Vec<Table> {
+    let mut ordered: Vec<Table> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|table| {
+            table
+                .columns
+                .iter()
+                .filter_map(|c| c.references.as_deref())
+                .all(|target| {
+                    target == table.name || !pending.iter().any(|other| other.name == target)
+                })
+        });
+        ordered.push(pending.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}

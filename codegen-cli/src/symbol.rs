@@ -1,0 +1,96 @@
+//! Every key of the spec formats, named once (serde_derive's `internals/symbol.rs`).
+//!
+//! The TOML parser and the Rust attribute parser use the same constants, so the two front ends
+//! accept exactly the same keys and report them with the same words.
+
+/// `[entity]` in an entity spec.
+pub const ENTITY: &str = "entity";
+/// `[fields]` in an entity spec.
+pub const FIELDS: &str = "fields";
+/// `[[indexes]]` in an entity spec.
+pub const INDEXES: &str = "indexes";
+
+/// Entity keys.
+pub const NAME: &str = "name";
+/// Entity key: table name.
+pub const TABLE: &str = "table";
+/// Entity key: conflict strategy.
+pub const CONFLICT: &str = "conflict";
+/// Every key allowed in `[entity]`.
+pub const ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT];
+/// Every top-level table of an entity spec.
+pub const TOP_LEVEL_KEYS: &[&str] = &[ENTITY, FIELDS, INDEXES];
+
+/// Field key: column type.
+pub const TYPE: &str = "type";
+/// Field key: NULL allowed.
+pub const NULLABLE: &str = "nullable";
+/// Field key: default value.
+pub const DEFAULT: &str = "default";
+/// Field key: own index.
+pub const INDEX: &str = "index";
+/// Field (and index) key: uniqueness.
+pub const UNIQUE: &str = "unique";
+/// Field key: referenced table.
+pub const REFERENCES: &str = "references";
+/// Field key: the column this one replaces.
+pub const RENAMED_FROM: &str = "renamed_from";
+/// Field key: SQL expression filling a new column.
+pub const BACKFILL: &str = "backfill";
+/// Field key: kept in the database, dropped from code.
+pub const DEPRECATED: &str = "deprecated";
+/// Every key allowed on a field.
+pub const FIELD_KEYS: &[&str] = &[
+    TYPE,
+    NULLABLE,
+    DEFAULT,
+    INDEX,
+    UNIQUE,
+    REFERENCES,
+    RENAMED_FROM,
+    BACKFILL,
+    DEPRECATED,
+];
+
+/// Index key: indexed columns.
+pub const COLUMNS: &str = "columns";
+/// Every key allowed in `[[indexes]]`.
+pub const INDEX_KEYS: &[&str] = &[COLUMNS, UNIQUE];
+
+/// `syncwright.toml`: `[schema]`.
+pub const SCHEMA: &str = "schema";
+/// `syncwright.toml`: `[output]`.
+pub const OUTPUT: &str = "output";
+/// `[schema]` key: current version.
+pub const VERSION: &str = "version";
+/// `[schema]` key: entity spec globs.
+pub const ENTITIES: &str = "entities";
+/// `[schema]` key: Rust source globs with `#[derive(Syncable)]` structs.
+pub const SOURCES: &str = "sources";
+/// `[schema]` key: snapshot directory.
+pub const HISTORY: &str = "history";
+/// `[output]` key: migrations directory.
+pub const MIGRATIONS: &str = "migrations";
+/// `[output]` key: directory for generated Rust structs.
+pub const RUST: &str = "rust";
+/// Every key allowed in `[schema]`.
+pub const SCHEMA_KEYS: &[&str] = &[VERSION, ENTITIES, SOURCES, HISTORY];
+/// Every key allowed in `[output]`.
+pub const OUTPUT_KEYS: &[&str] = &[MIGRATIONS, RUST];
+/// Every top-level table of `syncwright.toml`.
+pub const PROJECT_KEYS: &[&str] = &[SCHEMA, OUTPUT];
+
+/// The sync columns every entity gets, in table order; user fields may not use these names.
+pub const SYNC_COLUMNS: &[&str] = &[
+    "id",
+    "server_id",
+    "created_at",
+    "updated_at",
+    "synced_at",
+    "is_deleted",
+    "version",
+    "sync_status",
+    FIELD_TIMESTAMPS,
+];
+/// Per-field timestamps column of `field_merge` entities.
+pub const FIELD_TIMESTAMPS: &str = "field_timestamps";

@@ -1,0 +1,381 @@
+//! One function per cross-field rule; each states its rule in its doc comment.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::{DefaultValue, Entity, FieldType, Located, Schema};
+use crate::naming::{did_you_mean, is_identifier};
+use crate::symbol::SYNC_COLUMNS;
+
+/// Entity, table, field, reference and index names are identifiers: ASCII letters, digits and
+/// `_`, not starting with a digit. (SQL keywords are fine: emitted SQL quotes every name.)
+pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
+    let mut check = |what: &str, name: &Located<String>, context: &str| {
+        if !is_identifier(&name.value) {
+            diags.push(
+                Diagnostic::error(
+                    name.origin.clone(),
+                    format!("{what} `{}`{context} is not a valid identifier", name.value),
+                )
+                .label("not an identifier")
+                .help(format!(
+                    "use ASCII letters, digits and `_`, not starting with a digit, for example `{}`",
+                    suggest_identifier(&name.value)
+                )),
+            );
+        }
+    };
+    for entity in &schema.entities {
+        let of_entity = format!(" of entity `{}`", entity.name.value);
+        check("entity name", &entity.name, "");
+        check("table name", &entity.table, &of_entity);
+        for field in &entity.fields {
+            check("field name", &field.name, &of_entity);
+        }
+    }
+}
+
+fn suggest_identifier(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// Names the tool owns are not available to users: the sync columns as field names, and the
+/// `_sync` / `sqlite_` prefixes as table names.
+pub fn reserved_names(schema: &Schema, diags: &mut Diagnostics) {
+    for entity in &schema.entities {
+        let table = &entity.table.value;
+        let lower = table.to_ascii_lowercase();
+        if lower.starts_with("_sync") || lower.starts_with("sqlite_") {
+            diags.push(
+                Diagnostic::error(
+                    entity.table.origin.clone(),
+                    format!("table name `{table}` of entity `{}` is reserved", entity.name.value),
+                )
+                .label("reserved prefix")
+                .help("names starting with `_sync` belong to the syncwright runtime and `sqlite_` to SQLite; choose another table name"),
+            );
+        }
+        for field in &entity.fields {
+            let name = &field.name.value;
+            if let Some(sync) = SYNC_COLUMNS.iter().find(|s| s.eq_ignore_ascii_case(name)) {
+                diags.push(
+                    Diagnostic::error(
+                        field.name.origin.clone(),
+                        format!(
+                            "field `{name}` of entity `{}` clashes with the sync column `{sync}`",
+                            entity.name.value
+                        ),
+                    )
+                    .label("reserved for sync")
+                    .help(format!(
+                        "every entity already has `{sync}`; rename the field (for example `{}_{name}`), the sync columns are: {}",
+                        entity.name.value,
+                        SYNC_COLUMNS.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Entity names and table names are unique across the project. SQLite compares names without
+/// regard to ASCII case, so `Task` and `task` collide too.
+pub fn duplicate_entities_and_tables(schema: &Schema, diags: &mut Diagnostics) {
+    let mut names: HashMap<String, &Located<String>> = HashMap::new();
+    let mut tables: HashMap<String, &Located<String>> = HashMap::new();
+    for entity in &schema.entities {
+        if let Some(first) = names.insert(entity.name.value.to_ascii_lowercase(), &entity.name) {
+            diags.push(duplicate(
+                "entity",
+                &entity.name,
+                first,
+                "rename one of the entities; each entity needs its own name",
+            ));
+        } else if let Some(first) =
+            tables.insert(entity.table.value.to_ascii_lowercase(), &entity.table)
+        {
+            diags.push(duplicate(
+                "table",
+                &entity.table,
+                first,
+                &format!(
+                    "give entity `{}` its own table with `table = \"...\"`",
+                    entity.name.value
+                ),
+            ));
+        }
+    }
+}
+
+fn duplicate(
+    what: &str,
+    name: &Located<String>,
+    first: &Located<String>,
+    help: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        name.origin.clone(),
+        format!("duplicate {what} name `{}`", name.value),
+    )
+    .label("defined again here")
+    .note(
+        format!("`{}` is first defined here", first.value),
+        first.origin.clone(),
+    )
+    .help(help)
+}
+
+/// Field names are unique within an entity, ignoring ASCII case (SQLite column names are
+/// case-insensitive). TOML already rejects exact duplicates; this catches `Title` and `title`
+/// and duplicates from Rust sources.
+pub fn duplicate_fields(entity: &Entity, diags: &mut Diagnostics) {
+    let mut seen: HashMap<String, &Located<String>> = HashMap::new();
+    for field in &entity.fields {
+        if let Some(first) = seen.insert(field.name.value.to_ascii_lowercase(), &field.name) {
+            diags.push(duplicate(
+                &format!("field (entity `{}`)", entity.name.value),
+                &field.name,
+                first,
+                "SQLite column names ignore case; rename one of the fields",
+            ));
+        }
+    }
+}
+
+/// A default must be a value of the field's type: an integer for `integer` and `timestamp`
+/// (epoch milliseconds), a number for `real`, a boolean for `bool`, a string for `text`, a
+/// UUID string for `uuid`, valid JSON for `json`; `blob` fields take no default.
+pub fn defaults_fit_types(entity: &Entity, diags: &mut Diagnostics) {
+    for field in &entity.fields {
+        let Some(default) = &field.default else {
+            continue;
+        };
+        let ty = field.ty.value;
+        let fits = match (&default.value, ty) {
+            (DefaultValue::Text(_), FieldType::Text) => true,
+            (DefaultValue::Text(s), FieldType::Uuid) => is_uuid(s),
+            (DefaultValue::Text(s), FieldType::Json) => {
+                serde_json::from_str::<serde_json::Value>(s).is_ok()
+            }
+            (
+                DefaultValue::Integer(_),
+                FieldType::Integer | FieldType::Timestamp | FieldType::Real | FieldType::Json,
+            ) => true,
+            (DefaultValue::Real(_), FieldType::Real | FieldType::Json) => true,
+            (DefaultValue::Bool(_), FieldType::Bool | FieldType::Json) => true,
+            (DefaultValue::Json(_), FieldType::Json) => true,
+            _ => false,
+        };
+        if fits {
+            continue;
+        }
+        let name = &field.name.value;
+        let help = match ty {
+            FieldType::Text => "write a string: `default = \"...\"`".to_string(),
+            FieldType::Integer => "write an integer: `default = 0`".to_string(),
+            FieldType::Real => "write a number: `default = 0.0`".to_string(),
+            FieldType::Bool => "write `default = true` or `default = false`".to_string(),
+            FieldType::Uuid => "write a hyphenated UUID string such as `\"00000000-0000-0000-0000-000000000000\"`, or make the field nullable without a default".to_string(),
+            FieldType::Timestamp => "timestamps are epoch milliseconds (UTC): write an integer such as `default = 0`".to_string(),
+            FieldType::Json => "write a JSON text (`default = \"{}\"`) or a TOML array or table".to_string(),
+            FieldType::Blob => format!("remove the default; make `{name}` nullable if rows may lack it"),
+        };
+        let nullable = if field.nullable { "nullable " } else { "" };
+        diags.push(
+            Diagnostic::error(
+                default.origin.clone(),
+                format!(
+                    "default of {nullable}field `{name}` of entity `{}` does not fit its type `{}`: found {}",
+                    entity.name.value,
+                    ty.as_str(),
+                    match (&default.value, ty) {
+                        (DefaultValue::Text(_), FieldType::Uuid) => "a string that is not a UUID",
+                        (DefaultValue::Text(_), FieldType::Json) => "a string that is not valid JSON",
+                        (value, _) => value.kind(),
+                    }
+                ),
+            )
+            .label(format!("not a `{}` value", ty.as_str()))
+            .help(help),
+        );
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Options that cannot go together on one field: a deprecated field is on its way out, so it
+/// gets no new index, uniqueness or reference; a backfill needs an expression, and a field
+/// cannot be renamed from itself.
+pub fn field_options(entity: &Entity, diags: &mut Diagnostics) {
+    for field in &entity.fields {
+        let name = &field.name.value;
+        let Some(deprecated) = field.deprecated.as_ref().filter(|d| d.value) else {
+            if let Some(from) = &field.renamed_from
+                && from.value == *name
+            {
+                diags.push(
+                    Diagnostic::error(
+                        from.origin.clone(),
+                        format!(
+                            "field `{name}` of entity `{}` is renamed from itself",
+                            entity.name.value
+                        ),
+                    )
+                    .help(
+                        "`renamed_from` names the old column; remove it if the name did not change",
+                    ),
+                );
+            }
+            continue;
+        };
+        let conflicts = [
+            (
+                "index",
+                field
+                    .index
+                    .as_ref()
+                    .filter(|v| v.value)
+                    .map(|v| v.origin.clone()),
+            ),
+            (
+                "unique",
+                field
+                    .unique
+                    .as_ref()
+                    .filter(|v| v.value)
+                    .map(|v| v.origin.clone()),
+            ),
+        ];
+        for (key, origin) in conflicts {
+            if let Some(origin) = origin {
+                diags.push(
+                    Diagnostic::error(origin, format!("field `{name}` of entity `{}` is both `deprecated` and `{key}`", entity.name.value))
+                        .label("conflicts with `deprecated`")
+                        .note("deprecated here", deprecated.origin.clone())
+                        .help(format!("a deprecated field is on its way out: remove `{key} = true`, or remove `deprecated`")),
+                );
+            }
+        }
+    }
+}
+
+/// Every column named in `[[indexes]]` is a field of the entity (or one of its sync columns).
+pub fn index_columns_exist(entity: &Entity, diags: &mut Diagnostics) {
+    let known: Vec<&str> = entity
+        .fields
+        .iter()
+        .map(|f| f.name.value.as_str())
+        .chain(SYNC_COLUMNS.iter().copied())
+        .collect();
+    for index in &entity.indexes {
+        for column in &index.columns {
+            if known.contains(&column.value.as_str()) {
+                continue;
+            }
+            let fields: Vec<&str> = entity
+                .fields
+                .iter()
+                .map(|f| f.name.value.as_str())
+                .collect();
+            let help = match did_you_mean(&column.value, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "fields of `{}` are: {}",
+                    entity.name.value,
+                    fields.join(", ")
+                ),
+            };
+            diags.push(
+                Diagnostic::error(
+                    column.origin.clone(),
+                    format!(
+                        "index on unknown field `{}` of entity `{}`",
+                        column.value, entity.name.value
+                    ),
+                )
+                .label("no such field")
+                .help(help),
+            );
+        }
+    }
+}
+
+/// `references` names the table of an entity in the project (rows reference its `id`).
+pub fn references_resolve(schema: &Schema, diags: &mut Diagnostics) {
+    let tables: Vec<&str> = schema
+        .entities
+        .iter()
+        .map(|e| e.table.value.as_str())
+        .collect();
+    for entity in &schema.entities {
+        for field in &entity.fields {
+            let Some(target) = &field.references else {
+                continue;
+            };
+            if tables.contains(&target.value.as_str()) {
+                if field.ty.value != FieldType::Uuid {
+                    diags.push(
+                        Diagnostic::error(
+                            field.ty.origin.clone(),
+                            format!(
+                                "field `{}` of entity `{}` references `{}` but has type `{}`",
+                                field.name.value,
+                                entity.name.value,
+                                target.value,
+                                field.ty.value.as_str()
+                            ),
+                        )
+                        .label("expected `uuid`")
+                        .help("references point at the referenced row's client `id`, a UUID: use `type = \"uuid\"`"),
+                    );
+                }
+                continue;
+            }
+            // An entity name instead of its table name is the most common slip.
+            let by_entity = schema
+                .entities
+                .iter()
+                .find(|e| e.name.value == target.value)
+                .map(|e| e.table.value.as_str());
+            let help =
+                match by_entity.or_else(|| did_you_mean(&target.value, tables.iter().copied())) {
+                    Some(s) => format!("did you mean `{s}`? `references` takes a table name"),
+                    None if tables.is_empty() => {
+                        "declare the referenced entity in its own spec file".to_string()
+                    }
+                    None => format!("known tables are: {}", tables.join(", ")),
+                };
+            diags.push(
+                Diagnostic::error(
+                    target.origin.clone(),
+                    format!(
+                        "field `{}` of entity `{}` references unknown table `{}`",
+                        field.name.value, entity.name.value, target.value
+                    ),
+                )
+                .label("no entity has this table")
+                .help(help),
+            );
+        }
+    }
+}

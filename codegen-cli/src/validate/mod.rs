@@ -1,0 +1,24 @@
+//! Validation: every rule a parsed [`Schema`] must satisfy before anything is planned or written.
+//!
+//! Rules about one value live next to the parser; rules that look at more than one field or
+//! entity live in [`check`], one function per rule. All of them report into the same
+//! [`Diagnostics`], so a run lists every problem at once.
+
+pub mod check;
+
+use crate::diagnostic::Diagnostics;
+use crate::model::Schema;
+
+/// Runs every check over `schema`, collecting all problems.
+pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
+    check::identifiers(schema, diags);
+    check::reserved_names(schema, diags);
+    check::duplicate_entities_and_tables(schema, diags);
+    for entity in &schema.entities {
+        check::duplicate_fields(entity, diags);
+        check::defaults_fit_types(entity, diags);
+        check::field_options(entity, diags);
+        check::index_columns_exist(entity, diags);
+    }
+    check::references_resolve(schema, diags);
+}

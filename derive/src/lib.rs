@@ -1,0 +1,1 @@
+//! `#[derive(Syncable)]`: a thin shell over the shared parser in `syncwright-codegen`.

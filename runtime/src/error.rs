@@ -1,0 +1,292 @@
+//! The one error type of the runtime.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the runtime.
+///
+/// Variants that come from a failing SQL statement carry that statement. Nothing in the
+/// runtime panics on data read from the database: a bad value is reported as
+/// [`Error::Conversion`] or [`Error::CorruptRow`], naming the row.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQLite rejected a statement; `sql` is the statement when there is one.
+    #[error("SQLite error{}: {source}", fmt_sql(.sql))]
+    Sqlite {
+        /// The statement that failed, if the failure belongs to one.
+        sql: Option<String>,
+        /// The error reported by SQLite.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// Reading migration files from a directory failed.
+    #[error("cannot read migrations from `{}`: {source}", .path.display())]
+    Io {
+        /// The file or directory that could not be read.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The migration set itself is inconsistent (a bad checksum, a missing or duplicate step,
+    /// a schema whose version differs from the last step, an unparsable file name).
+    #[error("invalid migration set: {reason}")]
+    InvalidMigrations {
+        /// What is wrong with the set.
+        reason: String,
+    },
+
+    /// A migration the database recorded as applied differs from the one compiled into the
+    /// app: a shipped migration was edited after release. Nothing was written.
+    #[error(
+        "migration {version} (`{applied_name}`) applied to this database has checksum {applied_checksum}, \
+         but the app's migration {version} (`{expected_name}`) has checksum {expected_checksum}; \
+         a released migration was modified; nothing was written"
+    )]
+    ChecksumMismatch {
+        /// The schema version of the migration.
+        version: u32,
+        /// The name recorded in `_sync_migrations`.
+        applied_name: String,
+        /// The checksum recorded in `_sync_migrations`.
+        applied_checksum: String,
+        /// The name of the app's migration.
+        expected_name: String,
+        /// The checksum of the app's migration.
+        expected_checksum: String,
+    },
+
+    /// The database was written by a newer version of the app. Nothing was written.
+    #[error(
+        "database schema version {database_version} is newer than this app's version {app_version}; \
+         downgrades are not supported; nothing was written"
+    )]
+    Downgrade {
+        /// `PRAGMA user_version` of the database.
+        database_version: u32,
+        /// The latest version the app knows.
+        app_version: u32,
+    },
+
+    /// `_sync_migrations` does not record exactly the versions `1..=user_version`. Nothing was
+    /// written.
+    #[error(
+        "migration history is broken: the database is at version {database_version} but records \
+         versions {recorded:?} (missing {missing:?}, unexpected {unexpected:?}); nothing was written"
+    )]
+    HistoryGap {
+        /// `PRAGMA user_version` of the database.
+        database_version: u32,
+        /// The versions recorded in `_sync_migrations`.
+        recorded: Vec<u32>,
+        /// Versions in `1..=database_version` without a record.
+        missing: Vec<u32>,
+        /// Recorded versions above `database_version`.
+        unexpected: Vec<u32>,
+    },
+
+    /// A statement of a migration failed; the migration's transaction was rolled back and the
+    /// database is still at `version - 1` (or empty, for the fresh-install schema).
+    #[error("migration {version} (`{name}`) failed at statement `{sql}`: {source}")]
+    MigrationFailed {
+        /// The version the migration leads to.
+        version: u32,
+        /// The migration's name.
+        name: String,
+        /// The statement that failed.
+        sql: String,
+        /// The error reported by SQLite.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The database lacks tables, columns or indexes the compiled entities need.
+    #[error("{}", fmt_drift(.missing))]
+    SchemaDrift {
+        /// Every missing item, in entity order.
+        missing: Vec<Drift>,
+    },
+
+    /// No record with this id exists in the entity's table.
+    #[error("no {entity} with id {id}")]
+    NotFound {
+        /// The entity name.
+        entity: &'static str,
+        /// The record id.
+        id: String,
+    },
+
+    /// The record is a tombstone (soft-deleted) and cannot be updated.
+    #[error("{entity} {id} is deleted")]
+    RecordDeleted {
+        /// The entity name.
+        entity: &'static str,
+        /// The record id.
+        id: String,
+    },
+
+    /// A query named a column the entity does not have.
+    #[error("{entity} has no column `{column}`")]
+    UnknownColumn {
+        /// The entity name.
+        entity: &'static str,
+        /// The unknown column.
+        column: String,
+    },
+
+    /// A `Syncable` implementation returned a number of values that does not match its
+    /// descriptor's columns.
+    #[error("{entity}: to_values returned {found} values but the descriptor has {expected} columns")]
+    EntityMismatch {
+        /// The entity name.
+        entity: &'static str,
+        /// Number of columns in the descriptor.
+        expected: usize,
+        /// Number of values returned.
+        found: usize,
+    },
+
+    /// A domain value could not be converted between Rust and SQLite or JSON.
+    #[error("column `{column}`{}: {reason}", fmt_row(.row))]
+    Conversion {
+        /// The column being converted.
+        column: String,
+        /// The id of the row, where known.
+        row: Option<String>,
+        /// What was wrong with the value.
+        reason: String,
+    },
+
+    /// Sync metadata or a queue entry read from the database is invalid (unknown
+    /// `sync_status`, corrupt JSON payload, malformed id, ...).
+    #[error("corrupt row {row} in `{table}`: column `{column}`: {reason}")]
+    CorruptRow {
+        /// The table holding the row.
+        table: String,
+        /// The row's id.
+        row: String,
+        /// The column with the bad value.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// No queue entry with this id exists.
+    #[error("no queue entry with id {id}")]
+    QueueEntryNotFound {
+        /// The queue entry id.
+        id: i64,
+    },
+
+    /// The queue entry is not in a state that allows the operation.
+    #[error("queue entry {id} is {status}; {operation} needs it to be {expected}")]
+    QueueEntryState {
+        /// The queue entry id.
+        id: i64,
+        /// Its current status.
+        status: String,
+        /// The attempted operation.
+        operation: &'static str,
+        /// The status(es) the operation accepts.
+        expected: &'static str,
+    },
+}
+
+/// One item the drift check found missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Drift {
+    /// A whole table is missing.
+    Table {
+        /// The table name.
+        table: String,
+    },
+    /// A column is missing from an existing table.
+    Column {
+        /// The table name.
+        table: String,
+        /// The column name.
+        column: String,
+    },
+    /// An index is missing.
+    Index {
+        /// The table name.
+        table: String,
+        /// The index name.
+        index: String,
+    },
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::Table { table } => write!(f, "missing table `{table}`"),
+            Drift::Column { table, column } => write!(f, "missing column `{table}.{column}`"),
+            Drift::Index { table, index } => write!(f, "missing index `{index}` on `{table}`"),
+        }
+    }
+}
+
+fn fmt_sql(sql: &Option<String>) -> String {
+    match sql {
+        Some(sql) => format!(" in `{sql}`"),
+        None => String::new(),
+    }
+}
+
+fn fmt_row(row: &Option<String>) -> String {
+    match row {
+        Some(row) => format!(" of row {row}"),
+        None => String::new(),
+    }
+}
+
+fn fmt_drift(missing: &[Drift]) -> String {
+    let mut out = String::from(
+        "the database schema does not match the compiled entities (is a migration missing?):",
+    );
+    for item in missing {
+        out.push_str("\n  - ");
+        out.push_str(&item.to_string());
+    }
+    out
+}
+
+impl Error {
+    /// Wraps a SQLite error with the statement that caused it.
+    pub(crate) fn sql(sql: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
+        let sql = sql.into();
+        move |source| Error::Sqlite {
+            sql: Some(sql),
+            source,
+        }
+    }
+
+    /// Fills in the row id of a conversion error that did not know it.
+    pub(crate) fn with_row(self, id: &str) -> Error {
+        match self {
+            Error::Conversion {
+                column,
+                row: None,
+                reason,
+            } => Error::Conversion {
+                column,
+                row: Some(id.to_owned()),
+                reason,
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(source: rusqlite::Error) -> Self {
+        Error::Sqlite { sql: None, source }
+    }
+}

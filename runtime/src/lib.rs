@@ -1,0 +1,1 @@
+//! syncwright runtime.

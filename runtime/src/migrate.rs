@@ -1,0 +1,452 @@
+//! The migration runner: brings a database to the app's schema version without losing data.
+//!
+//! Rules, in order:
+//! 1. The migration set is checked on its own ([`MigrationSet::check`]).
+//! 2. The database is inspected *read-only*: a version above the app's is a
+//!    [`Error::Downgrade`], a `_sync_migrations` history that is not exactly `1..=user_version`
+//!    is an [`Error::HistoryGap`], a recorded checksum that differs from the app's step is an
+//!    [`Error::ChecksumMismatch`]. A refused database is left byte-for-byte untouched.
+//! 3. An empty database (version 0, no history) gets `schema.sql` in one transaction, and the
+//!    history records every step `1..=N` (name and checksum of the step), since the fresh
+//!    schema stands for them; a later tampered step is then detected on every install.
+//! 4. Otherwise each missing step runs in its own `BEGIN IMMEDIATE` transaction together with
+//!    its `PRAGMA user_version` bump and its `_sync_migrations` row. A crash leaves the
+//!    database at the old or the new version, never between.
+//!
+//! The `BEGIN;`/`COMMIT;` lines of the files are stripped; an
+//! `ALTER TABLE "t" ADD COLUMN "c" ...` line is skipped when `t.c` already exists.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::{Batch, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::clock::to_millis;
+use crate::entity::{EntityDescriptor, quote};
+use crate::error::Drift;
+use crate::migration::{Chunk, MigrationRef, MigrationSet, MigrationSource, chunks};
+use crate::{Error, Result};
+
+const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS \"_sync_migrations\" (\
+     \"version\" INTEGER PRIMARY KEY, \"name\" TEXT NOT NULL, \"checksum\" TEXT NOT NULL, \
+     \"applied_at\" INTEGER NOT NULL)";
+
+/// Where a migration run is, reported to the progress callback after every statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress<'a> {
+    /// The version the running migration leads to.
+    pub version: u32,
+    /// The running migration's name (`schema` for a fresh install).
+    pub name: &'a str,
+    /// 1-based position of the running migration among those this run applies.
+    pub migration: usize,
+    /// How many migrations this run applies.
+    pub migrations: usize,
+    /// Statements of the running migration executed so far (0 when it starts).
+    pub statements_done: usize,
+    /// Whether the running migration has committed.
+    pub committed: bool,
+}
+
+/// What a migration run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// The version before the run.
+    pub from: u32,
+    /// The version after the run.
+    pub to: u32,
+    /// Whether the database was empty and got `schema.sql`.
+    pub fresh: bool,
+}
+
+/// The schema version of a database (`PRAGMA user_version`).
+pub fn current_version(conn: &Connection) -> Result<u32> {
+    let sql = "PRAGMA user_version";
+    let v: i64 = conn.query_row(sql, [], |r| r.get(0)).map_err(Error::sql(sql))?;
+    Ok(u32::try_from(v).unwrap_or(0))
+}
+
+/// Brings `conn` to the latest version of `migrations` (see the module docs for the rules).
+pub fn to_latest(conn: &mut Connection, migrations: &impl MigrationSource) -> Result<MigrationReport> {
+    run(conn, &migrations.migration_set(), SystemTime::now(), &mut |_| {})
+}
+
+/// [`to_latest`] with a callback called after every statement and every commit, for a
+/// progress indicator during long migrations (backfills of big tables).
+pub fn to_latest_with_progress(
+    conn: &mut Connection,
+    migrations: &impl MigrationSource,
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> Result<MigrationReport> {
+    run(conn, &migrations.migration_set(), SystemTime::now(), progress)
+}
+
+#[derive(Debug)]
+struct Applied {
+    version: u32,
+    name: String,
+    checksum: String,
+}
+
+fn history(conn: &Connection) -> Result<Vec<Applied>> {
+    let exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sync_migrations'";
+    let found = conn
+        .query_row(exists, [], |_| Ok(()))
+        .optional()
+        .map_err(Error::sql(exists))?;
+    if found.is_none() {
+        return Ok(Vec::new());
+    }
+    let sql = "SELECT version, name, checksum FROM _sync_migrations ORDER BY version";
+    let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Applied {
+                version: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                name: r.get(1)?,
+                checksum: r.get(2)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(Error::sql(sql))?;
+    Ok(rows)
+}
+
+/// The read-only checks of rule 2; returns the database version.
+pub(crate) fn verify(conn: &Connection, set: &MigrationSet<'_>) -> Result<u32> {
+    let version = current_version(conn)?;
+    if version > set.version {
+        return Err(Error::Downgrade {
+            database_version: version,
+            app_version: set.version,
+        });
+    }
+    let applied = history(conn)?;
+    let recorded: Vec<u32> = applied.iter().map(|a| a.version).collect();
+    let missing: Vec<u32> = (1..=version).filter(|v| !recorded.contains(v)).collect();
+    let unexpected: Vec<u32> = recorded.iter().copied().filter(|&v| v == 0 || v > version).collect();
+    if !missing.is_empty() || !unexpected.is_empty() {
+        return Err(Error::HistoryGap {
+            database_version: version,
+            recorded,
+            missing,
+            unexpected,
+        });
+    }
+    for a in &applied {
+        let Some(step) = set.steps.iter().find(|s| s.version == a.version) else {
+            continue; // unreachable after `check`: steps cover 1..=set.version
+        };
+        if step.checksum != a.checksum {
+            return Err(Error::ChecksumMismatch {
+                version: a.version,
+                applied_name: a.name.clone(),
+                applied_checksum: a.checksum.clone(),
+                expected_name: step.name.to_owned(),
+                expected_checksum: step.checksum.to_owned(),
+            });
+        }
+    }
+    Ok(version)
+}
+
+pub(crate) fn run(
+    conn: &mut Connection,
+    set: &MigrationSet<'_>,
+    now: SystemTime,
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> Result<MigrationReport> {
+    set.check()?;
+    let from = verify(conn, set)?;
+    let fresh = from == 0;
+    let plan: Vec<&MigrationRef<'_>> = if fresh {
+        vec![&set.schema]
+    } else {
+        set.steps.iter().filter(|s| s.version > from).collect()
+    };
+    let total = plan.len();
+    for (index, migration) in plan.into_iter().enumerate() {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::sql("BEGIN IMMEDIATE"))?;
+        // Another connection may have migrated while we waited for the write lock.
+        let at = current_version(&tx)?;
+        let before = if fresh { 0 } else { migration.version - 1 };
+        if at != before {
+            drop(tx);
+            verify(conn, set)?;
+            continue;
+        }
+        let mut report = |statements_done, committed| {
+            progress(&Progress {
+                version: migration.version,
+                name: migration.name,
+                migration: index + 1,
+                migrations: total,
+                statements_done,
+                committed,
+            });
+        };
+        report(0, false);
+        tx.execute_batch(CREATE_HISTORY).map_err(Error::sql(CREATE_HISTORY))?;
+        apply(&tx, migration, &mut |done| report(done, false))?;
+        let bump = format!("PRAGMA user_version = {}", migration.version);
+        tx.execute_batch(&bump).map_err(Error::sql(bump))?;
+        let records: Vec<&MigrationRef<'_>> = if fresh { set.steps.iter().collect() } else { vec![migration] };
+        let insert = "INSERT INTO _sync_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)";
+        for r in records {
+            tx.execute(insert, (r.version, r.name, r.checksum, to_millis(now)))
+                .map_err(Error::sql(insert))?;
+        }
+        tx.commit().map_err(Error::sql("COMMIT"))?;
+        report(usize::MAX, true);
+    }
+    Ok(MigrationReport {
+        from,
+        to: current_version(conn)?,
+        fresh: fresh && total > 0,
+    })
+}
+
+/// Runs the statements of one migration file on `conn` (inside the caller's transaction).
+fn apply(conn: &Connection, migration: &MigrationRef<'_>, progress: &mut dyn FnMut(usize)) -> Result<()> {
+    let failed = |sql: String| {
+        move |source| Error::MigrationFailed {
+            version: migration.version,
+            name: migration.name.to_owned(),
+            sql,
+            source,
+        }
+    };
+    let mut done = 0;
+    for chunk in chunks(migration.sql) {
+        match chunk {
+            Chunk::AddColumn { table, column, sql } => {
+                if !column_exists(conn, &table, &column)? {
+                    conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
+                }
+                done += 1;
+                progress(done);
+            }
+            Chunk::Statements(sql) => {
+                let mut batch = Batch::new(conn, &sql);
+                loop {
+                    let next = batch.next().map_err(failed(first_statement(&sql, done)))?;
+                    let Some(mut stmt) = next else { break };
+                    let text = stmt.expanded_sql().unwrap_or_default();
+                    let mut rows = stmt.raw_query();
+                    while rows.next().map_err(failed(text.clone()))?.is_some() {}
+                    done += 1;
+                    progress(done);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Best-effort text of the statement that failed to prepare, for the error message.
+fn first_statement(sql: &str, _done: usize) -> String {
+    sql.lines().find(|l| !l.trim().is_empty() && !l.trim().starts_with("--")).unwrap_or("").to_owned()
+}
+
+fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
+    let sql = "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2";
+    Ok(conn
+        .query_row(sql, (table, column), |_| Ok(()))
+        .optional()
+        .map_err(Error::sql(sql))?
+        .is_some())
+}
+
+/// The runtime tables and the columns the runtime uses.
+const RUNTIME_TABLES: &[(&str, &[&str])] = &[
+    (
+        "_sync_queue",
+        &[
+            "id",
+            "idempotency_key",
+            "entity_type",
+            "action",
+            "entity_id",
+            "payload",
+            "schema_version",
+            "retry_count",
+            "max_retries",
+            "next_attempt_at",
+            "created_at",
+            "status",
+            "error",
+        ],
+    ),
+    ("_sync_cursors", &["entity_type", "cursor", "updated_at"]),
+    (
+        "_sync_log",
+        &["id", "at", "direction", "entity_type", "pulled", "pushed", "conflicts", "resolution", "error"],
+    ),
+];
+
+/// Checks that the runtime tables and every table, column and index `entities` need exist,
+/// reporting everything missing at once as [`Error::SchemaDrift`].
+pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<()> {
+    let mut missing = Vec::new();
+    for (table, columns) in RUNTIME_TABLES {
+        check_table(conn, table, columns.iter().copied(), std::iter::empty(), &mut missing)?;
+    }
+    for entity in entities {
+        let columns = entity.sync_columns().chain(entity.columns.iter().map(|c| c.name));
+        let indexes = entity.indexes.iter().map(|i| i.name);
+        check_table(conn, entity.table, columns, indexes, &mut missing)?;
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::SchemaDrift { missing })
+    }
+}
+
+fn names(conn: &Connection, sql: &str, table: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+    let names = stmt
+        .query_map([table], |r| r.get::<_, String>(0))
+        .and_then(Iterator::collect)
+        .map_err(Error::sql(sql))?;
+    Ok(names)
+}
+
+fn check_table<'a>(
+    conn: &Connection,
+    table: &str,
+    columns: impl Iterator<Item = &'a str>,
+    indexes: impl Iterator<Item = &'a str>,
+    missing: &mut Vec<Drift>,
+) -> Result<()> {
+    let present = names(conn, "SELECT name FROM pragma_table_info(?1)", table)?;
+    if present.is_empty() {
+        missing.push(Drift::Table { table: table.to_owned() });
+        return Ok(());
+    }
+    for column in columns {
+        if !present.iter().any(|p| p == column) {
+            missing.push(Drift::Column {
+                table: table.to_owned(),
+                column: column.to_owned(),
+            });
+        }
+    }
+    let present = names(conn, "SELECT name FROM pragma_index_list(?1)", table)?;
+    for index in indexes {
+        if !present.iter().any(|p| p == index) {
+            missing.push(Drift::Index {
+                table: table.to_owned(),
+                index: index.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a migration set the way users should in their own test suite:
+///
+/// - the set is consistent (checksums, steps `1..=N`, schema at `N`);
+/// - `schema.sql` applies to an empty database, and so do all steps in order;
+/// - every step can run a second time (idempotency, as after a partial application);
+/// - the fresh schema and the upgraded schema have the same tables, columns (type, `NOT NULL`,
+///   default, primary key) and indexes;
+/// - `entities` find every column and index they need in both.
+///
+/// ```
+/// # fn main() -> syncwright::Result<()> {
+/// let migrations = syncwright::Migrations::from_dir(
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations"),
+/// )?;
+/// syncwright::validate(&migrations, &[])?;
+/// # Ok(()) }
+/// ```
+pub fn validate(migrations: &impl MigrationSource, entities: &[&EntityDescriptor]) -> Result<()> {
+    let set = migrations.migration_set();
+    set.check()?;
+    let mut fresh = Connection::open_in_memory()?;
+    run(&mut fresh, &set, SystemTime::now(), &mut |_| {})?;
+    let upgraded = Connection::open_in_memory()?;
+    for step in &set.steps {
+        for _ in 0..2 {
+            let tx = upgraded.unchecked_transaction()?;
+            apply(&tx, step, &mut |_| {})?;
+            tx.commit()?;
+        }
+    }
+    let (a, b) = (describe(&fresh)?, describe(&upgraded)?);
+    if a != b {
+        let mut diffs = Vec::new();
+        for (key, value) in &a {
+            match b.get(key) {
+                None => diffs.push(format!("{key} exists only in the fresh schema")),
+                Some(other) if other != value => {
+                    diffs.push(format!("{key} differs: fresh {value}, upgraded {other}"));
+                }
+                Some(_) => {}
+            }
+        }
+        diffs.extend(b.keys().filter(|k| !a.contains_key(*k)).map(|k| format!("{k} exists only after the upgrade steps")));
+        return Err(Error::InvalidMigrations {
+            reason: format!("schema.sql and the steps disagree: {}", diffs.join("; ")),
+        });
+    }
+    check_drift(&fresh, entities)?;
+    check_drift(&upgraded, entities)
+}
+
+/// A comparable description of every table column and index of a database.
+fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sync_migrations'";
+    let tables: Vec<String> = {
+        let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+        stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(Error::sql(sql))?
+    };
+    for table in tables {
+        let sql = "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)";
+        let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+        let columns: Vec<(String, String)> = stmt
+            .query_map([&table], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    format!(
+                        "{} notnull={} default={:?} pk={}",
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?
+                    ),
+                ))
+            })
+            .and_then(Iterator::collect)
+            .map_err(Error::sql(sql))?;
+        for (column, desc) in columns {
+            out.insert(format!("column {}.{}", quote(&table), quote(&column)), desc);
+        }
+        let sql = "SELECT l.name, l.\"unique\", l.partial, group_concat(i.name, ',') \
+                   FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i GROUP BY l.name";
+        let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+        let indexes: Vec<(String, String)> = stmt
+            .query_map([&table], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    format!(
+                        "unique={} partial={} columns={}",
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?.unwrap_or_default()
+                    ),
+                ))
+            })
+            .and_then(Iterator::collect)
+            .map_err(Error::sql(sql))?;
+        for (index, desc) in indexes {
+            out.insert(format!("index {} on {}", quote(&index), quote(&table)), desc);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,352 @@
+//! Migration data: the constant the generator embeds, the same loaded from `.sql` files, and
+//! the checks that make a set trustworthy.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// The migrations of an app, as embedded by the generated build.rs module.
+///
+/// ```
+/// # use syncwright::{Migration, Migrations};
+/// const MIGRATIONS: Migrations = Migrations {
+///     version: 1,
+///     schema: Migration { version: 1, name: "schema", sql: "PRAGMA user_version = 1;", checksum: "..." },
+///     steps: &[Migration { version: 1, name: "init", sql: "PRAGMA user_version = 1;", checksum: "..." }],
+/// };
+/// # assert_eq!(MIGRATIONS.version, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrations {
+    /// The latest schema version.
+    pub version: u32,
+    /// `schema.sql`: creates the latest version on an empty database.
+    pub schema: Migration,
+    /// `NNNN_<name>.sql` files, in version order: step `N` takes version `N-1` to `N`.
+    pub steps: &'static [Migration],
+}
+
+/// One migration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// The version the database is at after this migration.
+    pub version: u32,
+    /// The name (`init` for `0001_init.sql`, `schema` for `schema.sql`).
+    pub name: &'static str,
+    /// The whole file content.
+    pub sql: &'static str,
+    /// SHA-256 (lower-case hex) of `sql` with every `\r\n` replaced by `\n`.
+    pub checksum: &'static str,
+}
+
+/// The owned counterpart of [`Migrations`], loaded at run time by [`Migrations::from_dir`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedMigrations {
+    /// The latest schema version.
+    pub version: u32,
+    /// `schema.sql`.
+    pub schema: OwnedMigration,
+    /// The `NNNN_<name>.sql` files in version order.
+    pub steps: Vec<OwnedMigration>,
+}
+
+/// The owned counterpart of [`Migration`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedMigration {
+    /// The version the database is at after this migration.
+    pub version: u32,
+    /// The name.
+    pub name: String,
+    /// The whole file content.
+    pub sql: String,
+    /// SHA-256 (lower-case hex) of the line-ending-normalized content.
+    pub checksum: String,
+}
+
+/// A borrowed view of one migration, whatever its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationRef<'a> {
+    /// The version the database is at after this migration.
+    pub version: u32,
+    /// The name.
+    pub name: &'a str,
+    /// The whole file content.
+    pub sql: &'a str,
+    /// The recorded checksum.
+    pub checksum: &'a str,
+}
+
+/// A borrowed view of a migration set, whatever its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationSet<'a> {
+    /// The latest schema version.
+    pub version: u32,
+    /// The fresh-install schema.
+    pub schema: MigrationRef<'a>,
+    /// The steps, in version order.
+    pub steps: Vec<MigrationRef<'a>>,
+}
+
+/// Anything that provides a migration set: [`Migrations`] and [`OwnedMigrations`].
+pub trait MigrationSource {
+    /// A borrowed view of the set.
+    fn migration_set(&self) -> MigrationSet<'_>;
+}
+
+impl Migration {
+    fn as_ref(&self) -> MigrationRef<'static> {
+        MigrationRef {
+            version: self.version,
+            name: self.name,
+            sql: self.sql,
+            checksum: self.checksum,
+        }
+    }
+}
+
+impl OwnedMigration {
+    /// A migration whose checksum is computed from `sql`.
+    pub fn new(version: u32, name: impl Into<String>, sql: impl Into<String>) -> Self {
+        let sql = sql.into();
+        OwnedMigration {
+            version,
+            name: name.into(),
+            checksum: checksum(&sql),
+            sql,
+        }
+    }
+
+    fn as_ref(&self) -> MigrationRef<'_> {
+        MigrationRef {
+            version: self.version,
+            name: &self.name,
+            sql: &self.sql,
+            checksum: &self.checksum,
+        }
+    }
+}
+
+impl MigrationSource for Migrations {
+    fn migration_set(&self) -> MigrationSet<'_> {
+        MigrationSet {
+            version: self.version,
+            schema: self.schema.as_ref(),
+            steps: self.steps.iter().map(Migration::as_ref).collect(),
+        }
+    }
+}
+
+impl MigrationSource for OwnedMigrations {
+    fn migration_set(&self) -> MigrationSet<'_> {
+        MigrationSet {
+            version: self.version,
+            schema: self.schema.as_ref(),
+            steps: self.steps.iter().map(OwnedMigration::as_ref).collect(),
+        }
+    }
+}
+
+impl<T: MigrationSource + ?Sized> MigrationSource for &T {
+    fn migration_set(&self) -> MigrationSet<'_> {
+        (**self).migration_set()
+    }
+}
+
+/// The checksum of a migration file: SHA-256, lower-case hex, of the content with every
+/// `\r\n` replaced by `\n` (so a checkout with Windows line endings has the same checksum).
+pub fn checksum(sql: &str) -> String {
+    let digest = Sha256::digest(sql.replace("\r\n", "\n").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Migrations {
+    /// Loads `schema.sql` and every `NNNN_<name>.sql` file of `dir`, computing checksums.
+    /// The latest version is the highest step number. The set is checked as by
+    /// [`Migrations::check`].
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<OwnedMigrations> {
+        let dir = dir.as_ref();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        let mut steps = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+            let path = entry.map_err(io(dir))?.path();
+            let Some(file) = path.file_name().and_then(|f| f.to_str()) else { continue };
+            let Some(stem) = file.strip_suffix(".sql") else { continue };
+            if stem == "schema" {
+                continue;
+            }
+            let invalid = || Error::InvalidMigrations {
+                reason: format!("`{file}` is neither `schema.sql` nor `NNNN_<name>.sql`"),
+            };
+            let (number, name) = stem.split_once('_').ok_or_else(invalid)?;
+            let version: u32 = number.parse().map_err(|_| invalid())?;
+            let sql = std::fs::read_to_string(&path).map_err(io(&path))?;
+            steps.push(OwnedMigration::new(version, name, sql));
+        }
+        steps.sort_by_key(|m| m.version);
+        let version = steps.last().map_or(0, |m| m.version);
+        let schema_path = dir.join("schema.sql");
+        let schema_sql = std::fs::read_to_string(&schema_path).map_err(io(&schema_path))?;
+        let migrations = OwnedMigrations {
+            version,
+            schema: OwnedMigration::new(version, "schema", schema_sql),
+            steps,
+        };
+        migrations.migration_set().check()?;
+        Ok(migrations)
+    }
+
+    /// Checks the set on its own (no database): see [`MigrationSet::check`].
+    pub fn check(&self) -> Result<()> {
+        self.migration_set().check()
+    }
+}
+
+impl MigrationSet<'_> {
+    /// Checks that every checksum matches its SQL, that the steps are exactly versions
+    /// `1..=version` in order, and that the schema is at `version`.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |reason: String| Err(Error::InvalidMigrations { reason });
+        for m in self.steps.iter().chain([&self.schema]) {
+            let actual = checksum(m.sql);
+            if actual != m.checksum {
+                return invalid(format!(
+                    "migration {} (`{}`) has checksum {} but its SQL hashes to {actual}",
+                    m.version, m.name, m.checksum
+                ));
+            }
+        }
+        if self.schema.version != self.version {
+            return invalid(format!(
+                "the schema is at version {} but the latest version is {}",
+                self.schema.version, self.version
+            ));
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            let expected = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            if step.version != expected {
+                return invalid(format!(
+                    "step {} (`{}`) found where step {expected} was expected; steps must be 1..={} without gaps",
+                    step.version, step.name, self.version
+                ));
+            }
+        }
+        if self.steps.len() != usize::try_from(self.version).unwrap_or(usize::MAX) {
+            return invalid(format!(
+                "there are {} steps for latest version {}",
+                self.steps.len(),
+                self.version
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One executable piece of a migration file, after `BEGIN;`/`COMMIT;` were stripped.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Chunk {
+    /// `ALTER TABLE "<table>" ADD COLUMN "<column>" ...`: skipped when the column exists.
+    AddColumn {
+        table: String,
+        column: String,
+        sql: String,
+    },
+    /// Any other statements, run in order.
+    Statements(String),
+}
+
+/// Splits a migration file into chunks (see `docs/contracts.md`).
+pub(crate) fn chunks(sql: &str) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let flush = |pending: &mut String, out: &mut Vec<Chunk>| {
+        let has_code = pending.lines().any(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with("--")
+        });
+        if has_code {
+            out.push(Chunk::Statements(std::mem::take(pending)));
+        }
+        pending.clear();
+    };
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.eq_ignore_ascii_case("BEGIN;") || trimmed.eq_ignore_ascii_case("COMMIT;") {
+            continue;
+        }
+        if let Some((table, column)) = parse_add_column(line) {
+            flush(&mut pending, &mut out);
+            out.push(Chunk::AddColumn {
+                table,
+                column,
+                sql: line.to_owned(),
+            });
+            continue;
+        }
+        pending.push_str(line);
+        pending.push('\n');
+    }
+    flush(&mut pending, &mut out);
+    out
+}
+
+fn parse_add_column(line: &str) -> Option<(String, String)> {
+    let rest = line.strip_prefix("ALTER TABLE ")?;
+    let (table, rest) = quoted(rest)?;
+    let rest = rest.strip_prefix(" ADD COLUMN ")?;
+    let (column, rest) = quoted(rest)?;
+    rest.starts_with(' ').then_some((table, column))
+}
+
+/// Parses a `"quoted"` identifier at the start of `s`, returning it and the rest.
+fn quoted(s: &str) -> Option<(String, &str)> {
+    let mut chars = s.strip_prefix('"')?.char_indices().peekable();
+    let mut ident = String::new();
+    while let Some((i, c)) = chars.next() {
+        if c == '"' {
+            if chars.peek().is_some_and(|&(_, c)| c == '"') {
+                chars.next();
+                ident.push('"');
+            } else {
+                return Some((ident, &s[i + 2..]));
+            }
+        } else {
+            ident.push(c);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_ignores_crlf() {
+        assert_eq!(checksum("a;\r\nb;\r\n"), checksum("a;\nb;\n"));
+        assert_ne!(checksum("a;\n"), checksum("b;\n"));
+    }
+
+    #[test]
+    fn chunks_strip_transaction_lines_and_isolate_add_column() {
+        let sql = "-- c\nBEGIN;\nALTER TABLE \"t\" ADD COLUMN \"a\"\"b\" INTEGER;\nUPDATE t SET x = 1;\nPRAGMA user_version = 2;\nCOMMIT;\n";
+        let chunks = chunks(sql);
+        assert_eq!(chunks.len(), 2, "{chunks:?}");
+        assert_eq!(
+            chunks[0],
+            Chunk::AddColumn {
+                table: "t".into(),
+                column: "a\"b".into(),
+                sql: "ALTER TABLE \"t\" ADD COLUMN \"a\"\"b\" INTEGER;".into()
+            }
+        );
+        assert_eq!(
+            chunks[1],
+            Chunk::Statements("UPDATE t SET x = 1;\nPRAGMA user_version = 2;\n".into())
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Placeholder library so the root package (which only holds cross-crate tests) builds.
