@@ -103,3 +103,35 @@ fn expand_globs(
     }
     paths.into_iter().collect()
 }
+
+/// Parses and validates entity specs held in memory, as `(display path, TOML text)` pairs:
+/// the TOML front end without a project file, for tests and tools.
+///
+/// ```
+/// let schema = syncwright_codegen::load::schema_from_toml(
+///     1,
+///     &[("task.toml", "[entity]\nname = \"task\"\n[fields]\ntitle = { type = \"text\" }\n")],
+/// )
+/// .unwrap();
+/// assert_eq!(schema.entities[0].table.value, "tasks");
+/// ```
+pub fn schema_from_toml(version: u32, specs: &[(&str, &str)]) -> Result<Schema> {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::new();
+    let mut schema = Schema {
+        version,
+        entities: Vec::new(),
+    };
+    for (path, text) in specs {
+        let file = sources.add(*path, *text);
+        if let Some(entity) = parse_entity(&sources, file, &mut diags) {
+            schema.entities.push(entity);
+        }
+    }
+    validate(&schema, &mut diags);
+    if diags.is_empty() {
+        Ok(schema)
+    } else {
+        Err(Error::invalid(sources, diags))
+    }
+}

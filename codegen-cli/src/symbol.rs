@@ -52,6 +52,30 @@ pub const FIELD_KEYS: &[&str] = &[
     DEPRECATED,
 ];
 
+/// Rust field key: shorthand for `type = "json"` (any serde type, stored as JSON text).
+pub const JSON: &str = "json";
+/// The attribute holding every key in Rust sources: `#[syncwright(...)]`.
+pub const ATTRIBUTE: &str = "syncwright";
+/// The derive that marks a struct as an entity, how the source front end finds entities.
+pub const DERIVE: &str = "Syncable";
+/// Every key allowed in a struct's `#[syncwright(...)]`: the `[entity]` keys, plus one
+/// `index(columns = [...], unique)` per `[[indexes]]` entry.
+pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, INDEX];
+/// Every key allowed in a field's `#[syncwright(...)]`: the TOML field keys except `nullable`
+/// (a Rust field is nullable when its type is `Option<T>`), plus `json`. `type` overrides the
+/// column type inferred from the Rust type.
+pub const RUST_FIELD_KEYS: &[&str] = &[
+    TYPE,
+    JSON,
+    DEFAULT,
+    INDEX,
+    UNIQUE,
+    REFERENCES,
+    RENAMED_FROM,
+    BACKFILL,
+    DEPRECATED,
+];
+
 /// Index key: indexed columns.
 pub const COLUMNS: &str = "columns";
 /// Every key allowed in `[[indexes]]`.

@@ -208,7 +208,7 @@ pub fn defaults_fit_types(entity: &Entity, diags: &mut Diagnostics) {
                     }
                 ),
             )
-            .label(format!("not a `{}` value", ty.as_str()))
+            .label(format!("does not fit `{}`", ty.as_str()))
             .help(help),
         );
     }

@@ -1,0 +1,213 @@
+//! One test per kind of bad input: the report names file, line, column, entity and field, says
+//! how to fix it, lists every problem of the run, and nothing is written.
+
+use std::path::Path;
+
+use syncwright_codegen::Error;
+
+/// Runs `generate` on `tests/bad-input/<case>` and returns the plain-text report.
+fn report(case: &str) -> String {
+    let dir = Path::new("tests/bad-input").join(case);
+    let error = syncwright_codegen::generate(dir.join("syncwright.toml"))
+        .expect_err("bad input must be refused");
+    assert!(
+        !dir.join("migrations").exists(),
+        "{case}: nothing may be written when the specs have problems"
+    );
+    match error {
+        Error::Invalid(invalid) => invalid.report(false),
+        other => panic!("{case}: expected a schema report, got: {other}"),
+    }
+}
+
+/// Asserts every fragment appears in the report, then snapshots the whole report.
+fn check(case: &str, fragments: &[&str]) {
+    let report = report(case);
+    for fragment in fragments {
+        assert!(
+            report.contains(fragment),
+            "{case}: report lacks {fragment:?}:\n{report}"
+        );
+    }
+    insta::assert_snapshot!(case, report);
+}
+
+#[test]
+fn toml_syntax_error_points_at_the_broken_line() {
+    check(
+        "toml_syntax_error",
+        &[
+            "invalid TOML",
+            "tests/bad-input/toml_syntax_error/schema/task.toml:6:1",
+        ],
+    );
+}
+
+#[test]
+fn unknown_keys_get_did_you_mean_suggestions() {
+    check(
+        "unknown_keys",
+        &[
+            "unknown entity key `conflcit` in `[entity]`",
+            "schema/task.toml:3:1",
+            "did you mean `conflict`?",
+            "unknown field key `indx` in field `priority` of entity `task`",
+            "schema/task.toml:7:45",
+            "did you mean `index`?",
+            "unknown index key `colums`",
+            "did you mean `columns`?",
+            "unknown top-level key `field`",
+            "did you mean `fields`?",
+            "found 5 problems",
+        ],
+    );
+}
+
+#[test]
+fn unknown_types_and_strategies_list_the_valid_ones() {
+    check(
+        "unknown_type",
+        &[
+            "unknown conflict strategy `last_write_wins`",
+            "strategies are: lww, server_wins, client_wins, field_merge, manual",
+            "unknown type `txt` for field `title` of entity `task`",
+            "schema/task.toml:6:18",
+            "did you mean `text`?",
+            "unknown type `datetime` for field `due` of entity `task`",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_entity_names_both_places() {
+    check(
+        "duplicate_entity",
+        &[
+            "duplicate entity name `task`",
+            "schema/todo.toml:2:8",
+            "schema/task.toml:2:8",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_table_names_both_places() {
+    check(
+        "duplicate_table",
+        &[
+            "duplicate table name `items`",
+            "schema/task.toml:3:9",
+            "schema/note.toml:3:9",
+            "give entity `task` its own table",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_field_ignores_case_like_sqlite() {
+    check(
+        "duplicate_field",
+        &[
+            "duplicate field (entity `task`) name `Title`",
+            "schema/task.toml:6:1",
+            "SQLite column names ignore case",
+        ],
+    );
+}
+
+#[test]
+fn fields_named_like_sync_columns_are_refused() {
+    check(
+        "sync_column_name",
+        &[
+            "field `updated_at` of entity `task` clashes with the sync column `updated_at`",
+            "schema/task.toml:6:1",
+            "field `version` of entity `task` clashes with the sync column `version`",
+            "schema/task.toml:7:1",
+        ],
+    );
+}
+
+#[test]
+fn references_to_unknown_tables_suggest_the_table() {
+    check(
+        "unknown_reference",
+        &[
+            "field `project_id` of entity `task` references unknown table `project`",
+            "schema/task.toml:5:45",
+            "did you mean `projects`?",
+            "references unknown table `users`",
+            "known tables are: projects, tasks",
+        ],
+    );
+}
+
+#[test]
+fn index_on_unknown_field_is_refused() {
+    check(
+        "unknown_index_column",
+        &[
+            "index on unknown field `titel` of entity `task`",
+            "schema/task.toml:9:24",
+            "did you mean `title`?",
+        ],
+    );
+}
+
+#[test]
+fn names_that_are_not_identifiers_are_refused() {
+    check(
+        "invalid_identifier",
+        &[
+            "entity name `work item` is not a valid identifier",
+            "schema/task.toml:2:8",
+            "for example `work_item`",
+            "field name `due-on` of entity `work item` is not a valid identifier",
+            "schema/task.toml:6:1",
+            "for example `due_on`",
+        ],
+    );
+}
+
+#[test]
+fn defaults_that_do_not_fit_the_type_are_refused() {
+    check(
+        "bad_default",
+        &[
+            "default of field `priority` of entity `task` does not fit its type `integer`: found a string",
+            "schema/task.toml:5:42",
+            "default of field `done` of entity `task` does not fit its type `bool`: found an integer",
+            "default of field `owner` of entity `task` does not fit its type `uuid`: found a string that is not a UUID",
+            "is a TOML datetime",
+            "epoch milliseconds",
+        ],
+    );
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_together() {
+    check(
+        "many_problems_in_many_files",
+        &[
+            "schema/project.toml:5:",
+            "did you mean `nullable`?",
+            "unknown type `enum`",
+            "schema/task.toml:5:1",
+            "clashes with the sync column `id`",
+            "references unknown table `projcts`",
+            "did you mean `projects`?",
+            "found 4 problems",
+        ],
+    );
+}
+
+#[test]
+fn missing_config_is_a_clear_error() {
+    let error = syncwright_codegen::generate("tests/bad-input/does-not-exist/syncwright.toml")
+        .expect_err("a missing project file must be an error");
+    let message = error.to_string();
+    assert!(
+        message.contains("cannot read `tests/bad-input/does-not-exist/syncwright.toml`"),
+        "{message}"
+    );
+}

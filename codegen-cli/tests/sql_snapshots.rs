@@ -1,0 +1,168 @@
+//! Golden SQL: the fresh-install schema for the fixtures project, for every field type and for
+//! every conflict strategy. Review changes with `cargo insta review`.
+
+use syncwright_codegen::load::{load_project, schema_from_toml};
+use syncwright_codegen::{render, resolve};
+
+fn schema_sql_of(specs: &[(&str, &str)]) -> String {
+    let schema = schema_from_toml(1, specs).unwrap_or_else(|e| panic!("specs must be valid:\n{e}"));
+    render::schema_sql(1, "the entity specs", &resolve::tables(&schema))
+}
+
+#[test]
+fn field_service_fixture_schema_from_specs() {
+    let project = load_project("../fixtures/field-service/syncwright.toml".as_ref())
+        .unwrap_or_else(|e| panic!("fixture must be valid:\n{e}"));
+    let sql = render::schema_sql(
+        project.schema.version,
+        "the entity specs",
+        &resolve::tables(&project.schema),
+    );
+    insta::assert_snapshot!("field_service_schema", sql);
+}
+
+#[test]
+fn every_field_type_required_nullable_and_with_default() {
+    let sql = schema_sql_of(&[(
+        "sample.toml",
+        r#"
+[entity]
+name = "sample"
+
+[fields]
+a_text        = { type = "text" }
+a_text_null   = { type = "text", nullable = true }
+a_text_dflt   = { type = "text", default = "it's" }
+an_int        = { type = "integer" }
+an_int_dflt   = { type = "integer", default = -7 }
+a_real        = { type = "real", nullable = true }
+a_real_dflt   = { type = "real", default = 2 }
+a_bool        = { type = "bool" }
+a_bool_dflt   = { type = "bool", default = true }
+a_uuid        = { type = "uuid", nullable = true }
+a_uuid_dflt   = { type = "uuid", default = "00000000-0000-0000-0000-000000000000" }
+a_timestamp   = { type = "timestamp", nullable = true }
+a_ts_dflt     = { type = "timestamp", default = 0 }
+a_json        = { type = "json", nullable = true }
+a_json_dflt   = { type = "json", default = { tags = ["a"], n = 1 } }
+a_json_text   = { type = "json", default = "[]" }
+a_blob        = { type = "blob", nullable = true }
+shorthand     = "text"
+"#,
+    )]);
+    insta::assert_snapshot!("every_field_type", sql);
+}
+
+#[test]
+fn every_conflict_strategy() {
+    let spec = |name: &str, conflict: &str| {
+        format!(
+            "[entity]\nname = \"{name}\"\nconflict = \"{conflict}\"\n\n[fields]\nbody = {{ type = \"text\" }}\n"
+        )
+    };
+    let specs: Vec<(String, String)> =
+        ["lww", "server_wins", "client_wins", "field_merge", "manual"]
+            .iter()
+            .map(|c| (format!("{c}.toml"), spec(&format!("{c}_note"), c)))
+            .collect();
+    let borrowed: Vec<(&str, &str)> = specs
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let sql = schema_sql_of(&borrowed);
+    assert_eq!(
+        sql.matches("\"field_timestamps\"").count(),
+        2,
+        "only the field_merge table gets per-field timestamps (column + its CHECK)"
+    );
+    insta::assert_snapshot!("every_conflict_strategy", sql);
+}
+
+#[test]
+fn indexes_cover_sync_foreign_keys_unique_and_declared() {
+    let sql = schema_sql_of(&[
+        (
+            "project.toml",
+            "[entity]\nname = \"project\"\n[fields]\nname = \"text\"\n",
+        ),
+        (
+            "task.toml",
+            r#"
+[entity]
+name = "task"
+[fields]
+project_id = { type = "uuid", references = "projects", nullable = true }
+code       = { type = "text", unique = true }
+priority   = { type = "integer", default = 0, index = true }
+[[indexes]]
+columns = ["project_id", "priority"]
+[[indexes]]
+columns = ["priority"]
+unique = true
+"#,
+        ),
+    ]);
+    for expected in [
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "idx_tasks_server_id" ON "tasks" ("server_id");"#,
+        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_sync_status" ON "tasks" ("sync_status") WHERE "sync_status" <> 'synced';"#,
+        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_updated_at" ON "tasks" ("updated_at");"#,
+        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_is_deleted" ON "tasks" ("is_deleted");"#,
+        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_project_id" ON "tasks" ("project_id");"#,
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "idx_tasks_code" ON "tasks" ("code");"#,
+        // `index = true` and a one-column unique `[[indexes]]` on the same field make one index.
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "idx_tasks_priority" ON "tasks" ("priority");"#,
+        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_project_id_priority" ON "tasks" ("project_id", "priority");"#,
+    ] {
+        assert!(sql.contains(expected), "missing {expected}\n{sql}");
+    }
+    assert_eq!(sql.matches("idx_tasks_priority\"").count(), 1, "{sql}");
+    // Parents come before the tables that reference them.
+    assert!(sql.find("\"projects\" (").unwrap() < sql.find("\"tasks\" (").unwrap());
+}
+
+#[test]
+fn output_is_deterministic_and_rewrites_nothing_when_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(std::path::Path::new("tests/keywords"), dir.path());
+    let config = dir.path().join("syncwright.toml");
+    let first = syncwright_codegen::generate(&config).unwrap();
+    assert!(
+        first
+            .files
+            .iter()
+            .all(|(_, o)| *o == syncwright_codegen::WriteOutcome::Created)
+    );
+    let bytes: Vec<Vec<u8>> = first
+        .files
+        .iter()
+        .map(|(p, _)| std::fs::read(p).unwrap())
+        .collect();
+    let second = syncwright_codegen::generate(&config).unwrap();
+    assert!(
+        second
+            .files
+            .iter()
+            .all(|(_, o)| *o == syncwright_codegen::WriteOutcome::Unchanged),
+        "a second run with the same input must not rewrite anything: {:?}",
+        second.files
+    );
+    let again: Vec<Vec<u8>> = second
+        .files
+        .iter()
+        .map(|(p, _)| std::fs::read(p).unwrap())
+        .collect();
+    assert_eq!(bytes, again);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else if entry.file_name() != "migrations" {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The generated SQL executes, in rusqlite's bundled SQLite and in the sqlite3 program, and
+//! creates exactly the tables, columns, constraints and indexes the spec describes.
+
+use std::path::Path;
+use std::process::Command;
+
+use rusqlite::Connection;
+use syncwright_codegen::load::load_project;
+use syncwright_codegen::{render, resolve};
+
+fn fixture_sql(config: &str) -> String {
+    let project = load_project(Path::new(config)).unwrap_or_else(|e| panic!("{e}"));
+    render::schema_sql(
+        project.schema.version,
+        "the entity specs",
+        &resolve::tables(&project.schema),
+    )
+}
+
+/// `(name, type, notnull, default, pk)` of every column of `table`.
+fn columns(conn: &Connection, table: &str) -> Vec<(String, String, bool, Option<String>, bool)> {
+    let mut stmt = conn
+        .prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid")
+        .unwrap();
+    stmt.query_map([table], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, i64>(4)? > 0,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// `(name, unique, partial, columns)` of every index of `table`, sorted by name.
+fn indexes(conn: &Connection, table: &str) -> Vec<(String, bool, bool, Vec<String>)> {
+    let mut stmt = conn
+        .prepare("SELECT name, \"unique\", partial FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")
+        .unwrap();
+    let list: Vec<(String, bool, bool)> = stmt
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    list.into_iter()
+        .map(|(name, unique, partial)| {
+            let mut cols = conn
+                .prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")
+                .unwrap();
+            let columns = cols
+                .query_map([&name], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (name, unique, partial, columns)
+        })
+        .collect()
+}
+
+/// `(column, referenced table, referenced column)` of every foreign key of `table`.
+fn foreign_keys(conn: &Connection, table: &str) -> Vec<(String, String, String)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY \"from\"",
+        )
+        .unwrap();
+    stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn tables(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Everything about a database's schema that the pragmas report, in one comparable value.
+fn shape(conn: &Connection) -> String {
+    let mut out = String::new();
+    for table in tables(conn) {
+        out.push_str(&format!("{table}\n"));
+        for column in columns(conn, &table) {
+            out.push_str(&format!("  column {column:?}\n"));
+        }
+        for index in indexes(conn, &table) {
+            out.push_str(&format!("  index {index:?}\n"));
+        }
+        for fk in foreign_keys(conn, &table) {
+            out.push_str(&format!("  fk {fk:?}\n"));
+        }
+    }
+    out
+}
+
+fn fresh(sql: &str) -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(sql)
+        .unwrap_or_else(|e| panic!("generated SQL must execute: {e}"));
+    conn
+}
+
+#[test]
+fn fixture_schema_creates_every_table_column_and_index() {
+    let conn = fresh(&fixture_sql("fixtures/field-service/syncwright.toml"));
+    assert_eq!(
+        tables(&conn),
+        [
+            "_sync_cursors",
+            "_sync_log",
+            "_sync_queue",
+            "comments",
+            "inspections",
+            "photos",
+            "projects",
+            "tasks"
+        ]
+    );
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 5);
+
+    let task_columns = columns(&conn, "tasks");
+    let names: Vec<&str> = task_columns.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "server_id",
+            "created_at",
+            "updated_at",
+            "synced_at",
+            "is_deleted",
+            "version",
+            "sync_status",
+            "field_timestamps",
+            "title",
+            "details",
+            "project_id",
+            "due_on",
+            "done",
+            "priority"
+        ]
+    );
+    let id = &task_columns[0];
+    assert_eq!(
+        (id.1.as_str(), id.2, id.4),
+        ("TEXT", true, true),
+        "id is the NOT NULL TEXT primary key"
+    );
+    let sync_status = task_columns.iter().find(|c| c.0 == "sync_status").unwrap();
+    assert_eq!(sync_status.3.as_deref(), Some("'pending'"));
+    let priority = task_columns.iter().find(|c| c.0 == "priority").unwrap();
+    assert_eq!(
+        (priority.1.as_str(), priority.2, priority.3.as_deref()),
+        ("INTEGER", true, Some("0"))
+    );
+    let details = task_columns.iter().find(|c| c.0 == "details").unwrap();
+    assert!(!details.2, "nullable fields have no NOT NULL");
+
+    let task_indexes = indexes(&conn, "tasks");
+    let expect = |name: &str, unique: bool, partial: bool, cols: &[&str]| {
+        let found = task_indexes
+            .iter()
+            .find(|i| i.0 == name)
+            .unwrap_or_else(|| panic!("missing index {name}: {task_indexes:?}"));
+        assert_eq!(
+            (
+                found.1,
+                found.2,
+                found.3.iter().map(String::as_str).collect::<Vec<_>>()
+            ),
+            (unique, partial, cols.to_vec()),
+            "{name}"
+        );
+    };
+    expect("idx_tasks_server_id", true, false, &["server_id"]);
+    expect("idx_tasks_sync_status", false, true, &["sync_status"]);
+    expect("idx_tasks_updated_at", false, false, &["updated_at"]);
+    expect("idx_tasks_is_deleted", false, false, &["is_deleted"]);
+    expect("idx_tasks_project_id", false, false, &["project_id"]);
+    expect("idx_tasks_priority", false, false, &["priority"]);
+    expect(
+        "idx_tasks_project_id_priority",
+        false,
+        false,
+        &["project_id", "priority"],
+    );
+    assert_eq!(
+        foreign_keys(&conn, "tasks"),
+        [("project_id".into(), "projects".into(), "id".into())]
+    );
+    assert_eq!(
+        foreign_keys(&conn, "photos"),
+        [("inspection_id".into(), "inspections".into(), "id".into())]
+    );
+    expect_unique(&conn, "photos", "idx_photos_sha256");
+
+    let queue: Vec<String> = columns(&conn, "_sync_queue")
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(
+        queue,
+        [
+            "id",
+            "idempotency_key",
+            "entity_type",
+            "action",
+            "entity_id",
+            "payload",
+            "schema_version",
+            "retry_count",
+            "max_retries",
+            "next_attempt_at",
+            "created_at",
+            "status",
+            "error"
+        ]
+    );
+    let queue_indexes: Vec<Vec<String>> = indexes(&conn, "_sync_queue")
+        .into_iter()
+        .map(|i| i.3)
+        .collect();
+    assert!(queue_indexes.contains(&vec!["status".to_string(), "next_attempt_at".to_string()]));
+    assert!(queue_indexes.contains(&vec!["entity_type".to_string(), "status".to_string()]));
+}
+
+fn expect_unique(conn: &Connection, table: &str, index: &str) {
+    assert!(
+        indexes(conn, table).iter().any(|i| i.0 == index && i.1),
+        "{index} must be unique"
+    );
+}
+
+#[test]
+fn constraints_reject_bad_rows_and_defaults_fill_sync_columns() {
+    let conn = fresh(&fixture_sql("fixtures/field-service/syncwright.toml"));
+    conn.execute("INSERT INTO projects (id, name) VALUES ('p1', 'Depot')", [])
+        .unwrap();
+    let (created, status, version, deleted): (i64, String, i64, i64) = conn
+        .query_row(
+            "SELECT created_at, sync_status, version, is_deleted FROM projects",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert!(
+        created > 1_600_000_000_000,
+        "created_at defaults to now in epoch ms, got {created}"
+    );
+    assert_eq!((status.as_str(), version, deleted), ("pending", 1, 0));
+    for (sql, why) in [
+        (
+            "INSERT INTO projects (id, name, sync_status) VALUES ('p2', 'x', 'dirty')",
+            "unknown sync_status",
+        ),
+        (
+            "INSERT INTO projects (id, name, is_deleted) VALUES ('p3', 'x', 2)",
+            "is_deleted not 0/1",
+        ),
+        (
+            "INSERT INTO projects (id) VALUES ('p4')",
+            "NOT NULL field without default",
+        ),
+        (
+            "INSERT INTO projects (id, name, archived) VALUES ('p5', 'x', 7)",
+            "bool not 0/1",
+        ),
+        (
+            "INSERT INTO inspections (id, task_id, inspector, inspected_at, checklist) VALUES ('i1', 't', 'a', 0, 'not json')",
+            "invalid JSON",
+        ),
+        (
+            "INSERT INTO tasks (id, title, project_id, field_timestamps) VALUES ('t1', 'x', 'p1', '{')",
+            "invalid field_timestamps",
+        ),
+    ] {
+        assert!(
+            conn.execute(sql, []).is_err(),
+            "must be rejected ({why}): {sql}"
+        );
+    }
+    conn.execute(
+        "INSERT INTO projects (id, name, server_id) VALUES ('p6', 'x', 's1')",
+        [],
+    )
+    .unwrap();
+    assert!(
+        conn.execute(
+            "INSERT INTO projects (id, name, server_id) VALUES ('p7', 'y', 's1')",
+            []
+        )
+        .is_err(),
+        "server_id is unique"
+    );
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let dangling = conn.execute(
+        "INSERT INTO tasks (id, title, project_id) VALUES ('t2', 'x', 'nope')",
+        [],
+    );
+    assert!(
+        dangling.is_err(),
+        "foreign keys are declared and enforced when the connection turns them on"
+    );
+}
+
+#[test]
+fn sql_keywords_and_camel_case_names_work_when_quoted() {
+    let sql = fixture_sql("codegen-cli/tests/keywords/syncwright.toml");
+    let conn = fresh(&sql);
+    let names: Vec<String> = columns(&conn, "groups").into_iter().map(|c| c.0).collect();
+    assert!(
+        names.ends_with(&["order", "type", "query", "displayName", "select"].map(String::from))
+    );
+    conn.execute(
+        "INSERT INTO \"groups\" (\"id\", \"order\", \"displayName\") VALUES ('g1', 3, 'Crew A')",
+        [],
+    )
+    .unwrap();
+    let (order, ty): (i64, String) = conn
+        .query_row("SELECT \"order\", \"type\" FROM \"groups\"", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((order, ty.as_str()), (3, "team"));
+}
+
+fn sqlite3_available() -> bool {
+    Command::new("sqlite3")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn sqlite3_program_runs_the_same_files_to_the_same_schema() {
+    assert!(
+        sqlite3_available(),
+        "the sqlite3 program is required (Debian: apt-get install sqlite3); .ci/run installs it"
+    );
+    for config in [
+        "fixtures/field-service/syncwright.toml",
+        "codegen-cli/tests/keywords/syncwright.toml",
+    ] {
+        let sql = fixture_sql(config);
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("schema.sql");
+        std::fs::write(&script, &sql).unwrap();
+        let db = dir.path().join("cli.db");
+        let output = Command::new("sqlite3")
+            .arg("-bail")
+            .arg(&db)
+            .arg(format!(".read {}", script.display()))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "sqlite3 rejected the SQL of {config}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let by_cli = Connection::open(&db).unwrap();
+        let by_rusqlite = fresh(&sql);
+        assert_eq!(
+            shape(&by_cli),
+            shape(&by_rusqlite),
+            "{config}: both engines must build the same schema"
+        );
+        let version: i64 = by_cli
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert!(version >= 1);
+    }
+}
