@@ -142,7 +142,9 @@ pub enum Error {
 
     /// A `Syncable` implementation returned a number of values that does not match its
     /// descriptor's columns.
-    #[error("{entity}: to_values returned {found} values but the descriptor has {expected} columns")]
+    #[error(
+        "{entity}: to_values returned {found} values but the descriptor has {expected} columns"
+    )]
     EntityMismatch {
         /// The entity name.
         entity: &'static str,
@@ -175,6 +177,14 @@ pub enum Error {
         column: String,
         /// What is wrong.
         reason: String,
+    },
+
+    /// A queue entry names an entity this database does not know: pass it to
+    /// [`crate::OpenOptions::entity`] (or use it once) before syncing.
+    #[error("unknown entity `{entity}`: register it when opening the database")]
+    UnknownEntity {
+        /// The entity name from the queue entry.
+        entity: String,
     },
 
     /// No queue entry with this id exists.

@@ -1,1 +1,130 @@
-//! syncwright runtime.
+//! The syncwright runtime: what an offline-first app links.
+//!
+//! It opens the local SQLite database, brings it to the app's schema version without losing
+//! data ([`migrate`]), and routes every local write into the entity table *and* the mutation
+//! queue in one transaction ([`Database`], [`queue`]). A sync engine drains the queue with
+//! [`Queue::next_batch`], [`Queue::complete`] and [`Queue::fail`].
+//!
+//! Apps normally get their [`Migrations`] constant from the generated build.rs module
+//! (`include!(concat!(env!("OUT_DIR"), "/migrations.rs"))`) and their [`Syncable`] impls from
+//! `#[derive(Syncable)]`. This example spells both out by hand.
+//!
+//! ```
+//! use syncwright::__private::{ColumnValue, Row, Value, get_column};
+//! use syncwright::{
+//!     ColumnDescriptor, ColumnType, ConflictStrategy, Database, EntityDescriptor, IndexDescriptor,
+//!     Migrations, Order, Syncable, SyncStatus,
+//! };
+//!
+//! #[derive(Debug, Clone, PartialEq)]
+//! struct Task { title: String, done: bool, priority: i64, due_at: Option<std::time::SystemTime> }
+//!
+//! impl Syncable for Task {
+//!     const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
+//!         name: "task",
+//!         table: "tasks",
+//!         conflict: ConflictStrategy::LastWriteWins,
+//!         columns: &[
+//!             ColumnDescriptor { name: "title", ty: ColumnType::Text, nullable: false, references: None },
+//!             ColumnDescriptor { name: "done", ty: ColumnType::Bool, nullable: false, references: None },
+//!             ColumnDescriptor { name: "priority", ty: ColumnType::Integer, nullable: false, references: None },
+//!             ColumnDescriptor { name: "due_at", ty: ColumnType::Timestamp, nullable: true, references: None },
+//!         ],
+//!         indexes: &[
+//!             IndexDescriptor { name: "idx_tasks_sync_status", columns: &["sync_status"], unique: false },
+//!             IndexDescriptor { name: "idx_tasks_priority", columns: &["priority"], unique: false },
+//!         ],
+//!     };
+//!     fn to_values(&self) -> Vec<Value> {
+//!         vec![self.title.to_value(), self.done.to_value(), self.priority.to_value(), self.due_at.to_value()]
+//!     }
+//!     fn from_row(row: &Row<'_>) -> syncwright::Result<Self> {
+//!         Ok(Task {
+//!             title: get_column(row, "title")?,
+//!             done: get_column(row, "done")?,
+//!             priority: get_column(row, "priority")?,
+//!             due_at: get_column(row, "due_at")?,
+//!         })
+//!     }
+//! }
+//!
+//! fn main() -> syncwright::Result<()> {
+//!     let migrations =
+//!         Migrations::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations"))?;
+//!     let dir = std::env::temp_dir().join(format!("syncwright-doc-{}", std::process::id()));
+//!     std::fs::create_dir_all(&dir).unwrap();
+//!     let db = Database::open_with(dir.join("app.db"), &migrations, &[Task::ENTITY])?;
+//!
+//!     // Local writes: the row and its queue entry commit together.
+//!     let task = db.insert(&Task { title: "Buy milk".into(), done: false, priority: 2, due_at: None })?;
+//!     db.update(task.id, &Task { done: true, ..task.data.clone() })?; // coalesced into the create
+//!     let open = db.query::<Task>().filter_eq("done", false).order_by("priority", Order::Desc).fetch()?;
+//!     assert!(open.is_empty());
+//!
+//!     // The sync loop.
+//!     loop {
+//!         let batch = db.queue().next_batch(50)?;
+//!         if batch.is_empty() { break; }
+//!         for entry in batch {
+//!             // send entry.idempotency_key, entry.action, entry.entity_id, entry.payload ...
+//!             db.queue().complete_with_server_id(entry.id, "srv-1")?;
+//!         }
+//!     }
+//!     let task = db.get::<Task>(task.id)?.expect("task exists");
+//!     assert_eq!(task.sync_status, SyncStatus::Synced);
+//!     assert_eq!(db.status()?.pending, 0);
+//!
+//!     db.delete::<Task>(task.id)?; // a tombstone, synced like any change
+//!     assert!(db.get::<Task>(task.id)?.is_none());
+//!     # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+//!     Ok(())
+//! }
+//! ```
+
+mod clock;
+mod entity;
+mod error;
+pub mod migrate;
+mod migration;
+pub mod payload;
+mod query;
+pub mod queue;
+mod record;
+mod store;
+mod value;
+
+pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
+pub use entity::{
+    ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
+    IndexDescriptor, SYNC_COLUMNS, Syncable,
+};
+pub use error::{Drift, Error, Result};
+pub use migrate::{MigrationReport, Progress, check_drift, validate};
+pub use migration::{
+    Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
+    OwnedMigrations, checksum,
+};
+pub use query::{Op, Order, Query, QueryValue};
+pub use queue::{
+    Action, Cursor, Direction, FailOutcome, Queue, QueueEntry, QueueStatus, RetryPolicy,
+    SyncLogEntry, SyncSummary,
+};
+pub use record::{Record, SyncStatus};
+pub use rusqlite::types::Value;
+pub use store::{DEFAULT_TOMBSTONE_AGE, Database, OpenOptions, PurgeReport, WriteTx};
+pub use value::ColumnValue;
+
+#[cfg(feature = "derive")]
+pub use syncwright_derive::Syncable;
+
+/// What generated code needs; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::value::{
+        ColumnValue, get_column, json_from_value, json_to_value, try_json_to_value,
+    };
+    pub use rusqlite::Row;
+    pub use rusqlite::types::{Value, ValueRef};
+    pub use serde_json;
+    pub use uuid::Uuid;
+}

@@ -63,13 +63,23 @@ pub struct MigrationReport {
 /// The schema version of a database (`PRAGMA user_version`).
 pub fn current_version(conn: &Connection) -> Result<u32> {
     let sql = "PRAGMA user_version";
-    let v: i64 = conn.query_row(sql, [], |r| r.get(0)).map_err(Error::sql(sql))?;
+    let v: i64 = conn
+        .query_row(sql, [], |r| r.get(0))
+        .map_err(Error::sql(sql))?;
     Ok(u32::try_from(v).unwrap_or(0))
 }
 
 /// Brings `conn` to the latest version of `migrations` (see the module docs for the rules).
-pub fn to_latest(conn: &mut Connection, migrations: &impl MigrationSource) -> Result<MigrationReport> {
-    run(conn, &migrations.migration_set(), SystemTime::now(), &mut |_| {})
+pub fn to_latest(
+    conn: &mut Connection,
+    migrations: &impl MigrationSource,
+) -> Result<MigrationReport> {
+    run(
+        conn,
+        &migrations.migration_set(),
+        SystemTime::now(),
+        &mut |_| {},
+    )
 }
 
 /// [`to_latest`] with a callback called after every statement and every commit, for a
@@ -79,7 +89,12 @@ pub fn to_latest_with_progress(
     migrations: &impl MigrationSource,
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Result<MigrationReport> {
-    run(conn, &migrations.migration_set(), SystemTime::now(), progress)
+    run(
+        conn,
+        &migrations.migration_set(),
+        SystemTime::now(),
+        progress,
+    )
 }
 
 #[derive(Debug)]
@@ -125,7 +140,11 @@ pub(crate) fn verify(conn: &Connection, set: &MigrationSet<'_>) -> Result<u32> {
     let applied = history(conn)?;
     let recorded: Vec<u32> = applied.iter().map(|a| a.version).collect();
     let missing: Vec<u32> = (1..=version).filter(|v| !recorded.contains(v)).collect();
-    let unexpected: Vec<u32> = recorded.iter().copied().filter(|&v| v == 0 || v > version).collect();
+    let unexpected: Vec<u32> = recorded
+        .iter()
+        .copied()
+        .filter(|&v| v == 0 || v > version)
+        .collect();
     if !missing.is_empty() || !unexpected.is_empty() {
         return Err(Error::HistoryGap {
             database_version: version,
@@ -189,11 +208,16 @@ pub(crate) fn run(
             });
         };
         report(0, false);
-        tx.execute_batch(CREATE_HISTORY).map_err(Error::sql(CREATE_HISTORY))?;
+        tx.execute_batch(CREATE_HISTORY)
+            .map_err(Error::sql(CREATE_HISTORY))?;
         apply(&tx, migration, &mut |done| report(done, false))?;
         let bump = format!("PRAGMA user_version = {}", migration.version);
         tx.execute_batch(&bump).map_err(Error::sql(bump))?;
-        let records: Vec<&MigrationRef<'_>> = if fresh { set.steps.iter().collect() } else { vec![migration] };
+        let records: Vec<&MigrationRef<'_>> = if fresh {
+            set.steps.iter().collect()
+        } else {
+            vec![migration]
+        };
         let insert = "INSERT INTO _sync_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)";
         for r in records {
             tx.execute(insert, (r.version, r.name, r.checksum, to_millis(now)))
@@ -210,7 +234,11 @@ pub(crate) fn run(
 }
 
 /// Runs the statements of one migration file on `conn` (inside the caller's transaction).
-fn apply(conn: &Connection, migration: &MigrationRef<'_>, progress: &mut dyn FnMut(usize)) -> Result<()> {
+fn apply(
+    conn: &Connection,
+    migration: &MigrationRef<'_>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<()> {
     let failed = |sql: String| {
         move |source| Error::MigrationFailed {
             version: migration.version,
@@ -231,10 +259,16 @@ fn apply(conn: &Connection, migration: &MigrationRef<'_>, progress: &mut dyn FnM
             }
             Chunk::Statements(sql) => {
                 let mut batch = Batch::new(conn, &sql);
+                let mut offset = 0;
                 loop {
-                    let next = batch.next().map_err(failed(first_statement(&sql, done)))?;
+                    let next = batch
+                        .next()
+                        .map_err(failed(next_statement(&sql[offset..])))?;
                     let Some(mut stmt) = next else { break };
                     let text = stmt.expanded_sql().unwrap_or_default();
+                    if let Some(at) = sql[offset..].find(text.as_str()) {
+                        offset += at + text.len();
+                    }
                     let mut rows = stmt.raw_query();
                     while rows.next().map_err(failed(text.clone()))?.is_some() {}
                     done += 1;
@@ -246,9 +280,19 @@ fn apply(conn: &Connection, migration: &MigrationRef<'_>, progress: &mut dyn FnM
     Ok(())
 }
 
-/// Best-effort text of the statement that failed to prepare, for the error message.
-fn first_statement(sql: &str, _done: usize) -> String {
-    sql.lines().find(|l| !l.trim().is_empty() && !l.trim().starts_with("--")).unwrap_or("").to_owned()
+/// Best-effort text of the statement at the start of `rest` (one that failed to prepare).
+fn next_statement(rest: &str) -> String {
+    let mut out = Vec::new();
+    for line in rest.lines().map(str::trim) {
+        if (line.is_empty() || line.starts_with("--")) && out.is_empty() {
+            continue;
+        }
+        out.push(line);
+        if line.ends_with(';') {
+            break;
+        }
+    }
+    out.join(" ")
 }
 
 fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
@@ -283,7 +327,17 @@ const RUNTIME_TABLES: &[(&str, &[&str])] = &[
     ("_sync_cursors", &["entity_type", "cursor", "updated_at"]),
     (
         "_sync_log",
-        &["id", "at", "direction", "entity_type", "pulled", "pushed", "conflicts", "resolution", "error"],
+        &[
+            "id",
+            "at",
+            "direction",
+            "entity_type",
+            "pulled",
+            "pushed",
+            "conflicts",
+            "resolution",
+            "error",
+        ],
     ),
 ];
 
@@ -292,10 +346,18 @@ const RUNTIME_TABLES: &[(&str, &[&str])] = &[
 pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<()> {
     let mut missing = Vec::new();
     for (table, columns) in RUNTIME_TABLES {
-        check_table(conn, table, columns.iter().copied(), std::iter::empty(), &mut missing)?;
+        check_table(
+            conn,
+            table,
+            columns.iter().copied(),
+            std::iter::empty(),
+            &mut missing,
+        )?;
     }
     for entity in entities {
-        let columns = entity.sync_columns().chain(entity.columns.iter().map(|c| c.name));
+        let columns = entity
+            .sync_columns()
+            .chain(entity.columns.iter().map(|c| c.name));
         let indexes = entity.indexes.iter().map(|i| i.name);
         check_table(conn, entity.table, columns, indexes, &mut missing)?;
     }
@@ -324,7 +386,9 @@ fn check_table<'a>(
 ) -> Result<()> {
     let present = names(conn, "SELECT name FROM pragma_table_info(?1)", table)?;
     if present.is_empty() {
-        missing.push(Drift::Table { table: table.to_owned() });
+        missing.push(Drift::Table {
+            table: table.to_owned(),
+        });
         return Ok(());
     }
     for column in columns {
@@ -389,7 +453,11 @@ pub fn validate(migrations: &impl MigrationSource, entities: &[&EntityDescriptor
                 Some(_) => {}
             }
         }
-        diffs.extend(b.keys().filter(|k| !a.contains_key(*k)).map(|k| format!("{k} exists only after the upgrade steps")));
+        diffs.extend(
+            b.keys()
+                .filter(|k| !a.contains_key(*k))
+                .map(|k| format!("{k} exists only after the upgrade steps")),
+        );
         return Err(Error::InvalidMigrations {
             reason: format!("schema.sql and the steps disagree: {}", diffs.join("; ")),
         });
@@ -404,7 +472,9 @@ fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
     let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sync_migrations'";
     let tables: Vec<String> = {
         let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
-        stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(Error::sql(sql))?
+        stmt.query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(Error::sql(sql))?
     };
     for table in tables {
         let sql = "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)";
@@ -445,7 +515,10 @@ fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
             .and_then(Iterator::collect)
             .map_err(Error::sql(sql))?;
         for (index, desc) in indexes {
-            out.insert(format!("index {} on {}", quote(&index), quote(&table)), desc);
+            out.insert(
+                format!("index {} on {}", quote(&index), quote(&table)),
+                desc,
+            );
         }
     }
     Ok(out)

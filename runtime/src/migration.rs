@@ -174,8 +174,12 @@ impl Migrations {
         let mut steps = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io(dir))? {
             let path = entry.map_err(io(dir))?.path();
-            let Some(file) = path.file_name().and_then(|f| f.to_str()) else { continue };
-            let Some(stem) = file.strip_suffix(".sql") else { continue };
+            let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+                continue;
+            };
+            let Some(stem) = file.strip_suffix(".sql") else {
+                continue;
+            };
             if stem == "schema" {
                 continue;
             }

@@ -37,7 +37,10 @@ fn encode(ty: ColumnType, value: &Value) -> Json {
 
 /// Decodes a payload back into domain values in `entity.columns` order: what a sync engine
 /// applying a remote change, or a test replaying the queue, needs. A missing member is `NULL`.
-pub fn values_from_payload(entity: &EntityDescriptor, payload: &Map<String, Json>) -> Result<Vec<Value>> {
+pub fn values_from_payload(
+    entity: &EntityDescriptor,
+    payload: &Map<String, Json>,
+) -> Result<Vec<Value>> {
     entity
         .columns
         .iter()
@@ -72,7 +75,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
@@ -108,7 +114,11 @@ mod tests {
     fn base64_round_trips_every_length() {
         for len in 0..10u8 {
             let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(97)).collect();
-            assert_eq!(base64_decode(&base64_encode(&bytes)).unwrap(), bytes, "length {len}");
+            assert_eq!(
+                base64_decode(&base64_encode(&bytes)).unwrap(),
+                bytes,
+                "length {len}"
+            );
         }
         assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64_encode(b"fo"), "Zm8=");

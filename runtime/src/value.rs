@@ -57,9 +57,8 @@ fn expected(column: &str, want: &str, got: ValueRef<'_>) -> Error {
 
 fn text<'a>(value: ValueRef<'a>, column: &str) -> Result<&'a str> {
     match value {
-        ValueRef::Text(bytes) => {
-            std::str::from_utf8(bytes).map_err(|e| conversion(column, format!("invalid UTF-8: {e}")))
-        }
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+            .map_err(|e| conversion(column, format!("invalid UTF-8: {e}"))),
         other => Err(expected(column, "TEXT", other)),
     }
 }
@@ -124,7 +123,9 @@ impl ColumnValue for bool {
         match value {
             ValueRef::Integer(0) => Ok(false),
             ValueRef::Integer(1) => Ok(true),
-            ValueRef::Integer(i) => Err(conversion(column, format!("{i} is not a boolean (0 or 1)"))),
+            ValueRef::Integer(i) => {
+                Err(conversion(column, format!("{i} is not a boolean (0 or 1)")))
+            }
             other => Err(expected(column, "INTEGER 0 or 1", other)),
         }
     }
@@ -206,7 +207,10 @@ pub fn try_json_to_value<T: Serialize>(value: &T, column: &'static str) -> Resul
 }
 
 /// Decodes a serde type from a JSON text column.
-pub fn json_from_value<T: DeserializeOwned>(value: ValueRef<'_>, column: &'static str) -> Result<T> {
+pub fn json_from_value<T: DeserializeOwned>(
+    value: ValueRef<'_>,
+    column: &'static str,
+) -> Result<T> {
     let s = text(value, column)?;
     serde_json::from_str(s).map_err(|e| conversion(column, format!("invalid JSON: {e}")))
 }
@@ -218,16 +222,27 @@ mod tests {
     #[test]
     fn out_of_range_integer_is_an_error_naming_the_column() {
         let err = u8::from_value(ValueRef::Integer(300), "priority").unwrap_err();
-        assert_eq!(err.to_string(), "column `priority`: 300 is out of range for u8");
+        assert_eq!(
+            err.to_string(),
+            "column `priority`: 300 is out of range for u8"
+        );
     }
 
     #[test]
     fn values_round_trip() {
         let id = uuid::Uuid::new_v4();
         let v = id.to_value();
-        let Value::Text(s) = &v else { panic!("uuid is not text") };
-        assert_eq!(uuid::Uuid::from_value(ValueRef::Text(s.as_bytes()), "id").unwrap(), id);
-        assert_eq!(Option::<i64>::from_value(ValueRef::Null, "x").unwrap(), None);
+        let Value::Text(s) = &v else {
+            panic!("uuid is not text")
+        };
+        assert_eq!(
+            uuid::Uuid::from_value(ValueRef::Text(s.as_bytes()), "id").unwrap(),
+            id
+        );
+        assert_eq!(
+            Option::<i64>::from_value(ValueRef::Null, "x").unwrap(),
+            None
+        );
         assert!(bool::from_value(ValueRef::Integer(2), "done").is_err());
         assert!(String::from_value(ValueRef::Integer(2), "title").is_err());
     }

@@ -1,0 +1,654 @@
+//! The mutation queue (`_sync_queue`) and the sync bookkeeping the UI shows.
+//!
+//! # Semantics
+//! - **Order.** [`Queue::next_batch`] hands out entries in queue order (`id`), and never an
+//!   entry while an earlier entry of the same record is not `completed` (still pending, backing
+//!   off, in flight or failed): mutations of one record reach the server in the order they were
+//!   made.
+//! - **Coalescing.** An update is merged into the queue's *last* entry when that entry is a
+//!   `create` or `update` of the same record that was never handed out (`pending`,
+//!   `retry_count = 0`, no `error`): its payload becomes the new full state and no entry is
+//!   added. So "create, then edit while typing" syncs as one create. Only the tail is ever
+//!   merged, so no mutation moves ahead of another (a child created in between keeps its place
+//!   after its parent). Deletes are never coalesced. Turn it off with
+//!   [`crate::OpenOptions::coalesce`].
+//! - **In flight.** `next_batch` marks entries `in_flight`; [`Queue::complete`] marks them
+//!   `completed` (and the record `synced` once it has no open entry), [`Queue::fail`] schedules a
+//!   retry. Entries still `in_flight` when the process died go back to `pending` at open
+//!   ([`Queue::recover_in_flight`]), keeping their idempotency key so the server deduplicates.
+//! - **Retries.** Failure `n` (1-based) waits `min(base * 2^(n-1), max_delay)` — 1 s, 2 s, 4 s, …
+//!   60 s by default — shortened by a random jitter of up to `jitter` (20 %) of the delay, stored
+//!   as `next_attempt_at`. After `max_retries` failures the entry is `failed` and its record's
+//!   `sync_status` is `error`; the app lists them ([`Queue::failed`]), and retries
+//!   ([`Queue::retry`], [`Queue::retry_failed`]) or drops them ([`Queue::discard`]).
+//! - **Durability.** The queue is a table: it survives restarts. Completed entries stay until
+//!   [`crate::Database::purge_tombstones`] removes old ones.
+
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{OptionalExtension, Row, Transaction};
+use uuid::Uuid;
+
+use crate::clock::{from_millis, to_millis};
+use crate::entity::quote;
+use crate::store::Database;
+use crate::{Error, Result};
+
+/// What a queue entry does to its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The record was created locally.
+    Create,
+    /// The record's fields changed.
+    Update,
+    /// The record was soft-deleted.
+    Delete,
+}
+
+impl Action {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "create" => Action::Create,
+            "update" => Action::Update,
+            "delete" => Action::Delete,
+            _ => return None,
+        })
+    }
+}
+
+/// The state of a queue entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueStatus {
+    /// Waiting to be pushed (possibly backing off until `next_attempt_at`).
+    Pending,
+    /// Handed out by [`Queue::next_batch`] and not yet completed or failed.
+    InFlight,
+    /// Gave up after `max_retries` failures.
+    Failed,
+    /// Accepted by the server.
+    Completed,
+}
+
+impl QueueStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueStatus::Pending => "pending",
+            QueueStatus::InFlight => "in_flight",
+            QueueStatus::Failed => "failed",
+            QueueStatus::Completed => "completed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => QueueStatus::Pending,
+            "in_flight" => QueueStatus::InFlight,
+            "failed" => QueueStatus::Failed,
+            "completed" => QueueStatus::Completed,
+            _ => return None,
+        })
+    }
+}
+
+/// One mutation waiting for (or done with) the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    /// The queue position.
+    pub id: i64,
+    /// Sent to the server so it can deduplicate retries.
+    pub idempotency_key: Uuid,
+    /// The entity name (`task`).
+    pub entity_type: String,
+    /// The mutation.
+    pub action: Action,
+    /// The record's client id.
+    pub entity_id: Uuid,
+    /// The record's domain fields (see [`crate::payload`]); `{}` for deletes.
+    pub payload: serde_json::Map<String, serde_json::Value>,
+    /// The schema version the write was made under.
+    pub schema_version: u32,
+    /// Failed attempts so far.
+    pub retry_count: u32,
+    /// Failures after which the entry is `failed`.
+    pub max_retries: u32,
+    /// Not handed out before this time.
+    pub next_attempt_at: SystemTime,
+    /// When the mutation was queued.
+    pub created_at: SystemTime,
+    /// The entry's state.
+    pub status: QueueStatus,
+    /// The last error, if any.
+    pub error: Option<String>,
+}
+
+const ENTRY_COLUMNS: &str = "id, idempotency_key, entity_type, action, entity_id, payload, schema_version, \
+                             retry_count, max_retries, next_attempt_at, created_at, status, error";
+
+fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
+    let id: i64 = row.get("id")?;
+    let corrupt = |column: &str, reason: String| Error::CorruptRow {
+        table: "_sync_queue".to_owned(),
+        row: id.to_string(),
+        column: column.to_owned(),
+        reason,
+    };
+    let text = |column: &str| -> Result<String> {
+        row.get::<_, String>(column)
+            .map_err(|e| corrupt(column, e.to_string()))
+    };
+    let int = |column: &str| -> Result<i64> {
+        row.get::<_, i64>(column)
+            .map_err(|e| corrupt(column, e.to_string()))
+    };
+    let uint = |column: &str| -> Result<u32> {
+        let v = int(column)?;
+        u32::try_from(v).map_err(|_| corrupt(column, format!("{v} is out of range")))
+    };
+    let uuid = |column: &str| -> Result<Uuid> {
+        let s = text(column)?;
+        Uuid::parse_str(&s).map_err(|e| corrupt(column, format!("not a UUID ({s:?}): {e}")))
+    };
+    let action = text("action")?;
+    let status = text("status")?;
+    let payload = text("payload")?;
+    let payload = match serde_json::from_str(&payload) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(other) => {
+            return Err(corrupt(
+                "payload",
+                format!("expected a JSON object, found {other}"),
+            ));
+        }
+        Err(e) => return Err(corrupt("payload", format!("invalid JSON: {e}"))),
+    };
+    Ok(QueueEntry {
+        id,
+        idempotency_key: uuid("idempotency_key")?,
+        entity_type: text("entity_type")?,
+        action: Action::parse(&action)
+            .ok_or_else(|| corrupt("action", format!("unknown action {action:?}")))?,
+        entity_id: uuid("entity_id")?,
+        payload,
+        schema_version: uint("schema_version")?,
+        retry_count: uint("retry_count")?,
+        max_retries: uint("max_retries")?,
+        next_attempt_at: from_millis(int("next_attempt_at")?),
+        created_at: from_millis(int("created_at")?),
+        status: QueueStatus::parse(&status)
+            .ok_or_else(|| corrupt("status", format!("unknown status {status:?}")))?,
+        error: row
+            .get::<_, Option<String>>("error")
+            .map_err(|e| corrupt("error", e.to_string()))?,
+    })
+}
+
+/// How failed pushes are retried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Failures after which an entry is `failed` (stored per entry as `max_retries`).
+    pub max_retries: u32,
+    /// Delay after the first failure.
+    pub base_delay: Duration,
+    /// Upper bound of the delay.
+    pub max_delay: Duration,
+    /// Fraction (0..=1) of the delay that random jitter may remove.
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    /// 10 retries, 1 s doubling up to 60 s, 20 % jitter.
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 10,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            jitter: 0.2,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay after failure number `failures` (1-based), before jitter:
+    /// `min(base * 2^(failures-1), max_delay)`.
+    pub fn delay(&self, failures: u32) -> Duration {
+        let exponent = failures.saturating_sub(1).min(32);
+        self.base_delay
+            .saturating_mul(1u32 << exponent.min(31))
+            .min(self.max_delay)
+    }
+
+    /// [`RetryPolicy::delay`] shortened by `unit * jitter` of itself, `unit` in `[0, 1)`.
+    pub fn jittered(&self, failures: u32, unit: f64) -> Duration {
+        let delay = self.delay(failures);
+        delay.mul_f64(1.0 - self.jitter.clamp(0.0, 1.0) * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// What [`Queue::fail`] did with the entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// The entry is `pending` again and is handed out no earlier than `next_attempt_at`.
+    Retrying {
+        /// When the entry becomes eligible again.
+        next_attempt_at: SystemTime,
+    },
+    /// The entry reached `max_retries` and is `failed`.
+    Failed,
+}
+
+/// The mutation queue, from [`Database::queue`].
+#[derive(Debug, Clone, Copy)]
+pub struct Queue<'db> {
+    db: &'db Database,
+}
+
+fn entry_in(tx: &Transaction<'_>, id: i64) -> Result<QueueEntry> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM _sync_queue WHERE id = ?1");
+    let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+    let mut rows = stmt.query([id]).map_err(Error::sql(&sql))?;
+    match rows.next().map_err(Error::sql(&sql))? {
+        Some(row) => read_entry(row),
+        None => Err(Error::QueueEntryNotFound { id }),
+    }
+}
+
+fn expect(
+    entry: &QueueEntry,
+    status: QueueStatus,
+    operation: &'static str,
+    expected: &'static str,
+) -> Result<()> {
+    if entry.status == status {
+        Ok(())
+    } else {
+        Err(Error::QueueEntryState {
+            id: entry.id,
+            status: entry.status.as_str().to_owned(),
+            operation,
+            expected,
+        })
+    }
+}
+
+impl<'db> Queue<'db> {
+    pub(crate) fn new(db: &'db Database) -> Self {
+        Queue { db }
+    }
+
+    fn list(&self, filter: &str) -> Result<Vec<QueueEntry>> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM _sync_queue {filter} ORDER BY id");
+        self.db.read_raw(|conn| {
+            let mut stmt = conn.prepare(&sql).map_err(Error::sql(&sql))?;
+            let mut rows = stmt.query([]).map_err(Error::sql(&sql))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
+                out.push(read_entry(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every entry not yet completed, in queue order.
+    pub fn open_entries(&self) -> Result<Vec<QueueEntry>> {
+        self.list("WHERE status <> 'completed'")
+    }
+
+    /// Every entry, completed ones included, in queue order.
+    pub fn all_entries(&self) -> Result<Vec<QueueEntry>> {
+        self.list("")
+    }
+
+    /// The entries that gave up after `max_retries`, for the app to show.
+    pub fn failed(&self) -> Result<Vec<QueueEntry>> {
+        self.list("WHERE status = 'failed'")
+    }
+
+    /// Entry `id`, if it exists.
+    pub fn get(&self, id: i64) -> Result<Option<QueueEntry>> {
+        Ok(self.list(&format!("WHERE id = {id}"))?.into_iter().next())
+    }
+
+    /// Hands out up to `limit` entries due at the clock's now, in queue order and respecting
+    /// per-record order (see the module docs), and marks them `in_flight`.
+    pub fn next_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
+        let now = to_millis(self.db.clock.now());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db.write_raw(|tx| {
+            let sql = format!(
+                "SELECT {ENTRY_COLUMNS} FROM _sync_queue AS q WHERE q.status = 'pending' \
+                 AND q.next_attempt_at <= ?1 AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p \
+                 WHERE p.entity_type = q.entity_type AND p.entity_id = q.entity_id AND p.id < q.id \
+                 AND p.status <> 'completed') ORDER BY q.id LIMIT ?2"
+            );
+            let mut entries = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+                let mut rows = stmt.query((now, limit)).map_err(Error::sql(&sql))?;
+                while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
+                    entries.push(read_entry(row)?);
+                }
+            }
+            let update = "UPDATE _sync_queue SET status = 'in_flight' WHERE id = ?1";
+            for entry in &mut entries {
+                tx.execute(update, [entry.id]).map_err(Error::sql(update))?;
+                entry.status = QueueStatus::InFlight;
+            }
+            Ok(entries)
+        })
+    }
+
+    /// Marks in-flight entry `id` accepted by the server. When its record has no other open
+    /// entry, the record becomes `synced` with `synced_at = now`.
+    pub fn complete(&self, id: i64) -> Result<()> {
+        self.complete_inner(id, None)
+    }
+
+    /// [`Queue::complete`], also storing the id the server assigned to the record.
+    pub fn complete_with_server_id(&self, id: i64, server_id: &str) -> Result<()> {
+        self.complete_inner(id, Some(server_id))
+    }
+
+    fn complete_inner(&self, id: i64, server_id: Option<&str>) -> Result<()> {
+        let now = to_millis(self.db.clock.now());
+        self.db.write_raw(|tx| {
+            let entry = entry_in(tx, id)?;
+            expect(&entry, QueueStatus::InFlight, "complete", "in_flight")?;
+            let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL WHERE id = ?1";
+            tx.execute(sql, [id]).map_err(Error::sql(sql))?;
+            let Some(entity) = self.db.entity(&entry.entity_type) else {
+                return Err(Error::UnknownEntity {
+                    entity: entry.entity_type,
+                });
+            };
+            let table = quote(entity.table);
+            let record = entry.entity_id.hyphenated().to_string();
+            if let Some(server_id) = server_id {
+                let sql = format!("UPDATE {table} SET \"server_id\" = ?1 WHERE \"id\" = ?2");
+                tx.execute(&sql, (server_id, &record)).map_err(Error::sql(&sql))?;
+            }
+            let sql = format!(
+                "UPDATE {table} SET \"sync_status\" = 'synced', \"synced_at\" = ?1 WHERE \"id\" = ?2 \
+                 AND \"sync_status\" IN ('pending', 'error') AND NOT EXISTS (SELECT 1 FROM _sync_queue \
+                 WHERE entity_type = ?3 AND entity_id = ?2 AND status <> 'completed')"
+            );
+            tx.execute(&sql, (now, &record, entity.name)).map_err(Error::sql(&sql))?;
+            Ok(())
+        })
+    }
+
+    /// Records a failed push of in-flight entry `id`: the entry backs off (see
+    /// [`RetryPolicy`]) or, at `max_retries`, becomes `failed` and its record `error`.
+    pub fn fail(&self, id: i64, error: &str) -> Result<FailOutcome> {
+        let now = self.db.clock.now();
+        let unit = self.db.random_unit();
+        self.db.write_raw(|tx| {
+            let entry = entry_in(tx, id)?;
+            expect(&entry, QueueStatus::InFlight, "fail", "in_flight")?;
+            let failures = entry.retry_count.saturating_add(1);
+            if failures >= entry.max_retries {
+                let sql = "UPDATE _sync_queue SET status = 'failed', retry_count = ?1, error = ?2 WHERE id = ?3";
+                tx.execute(sql, (failures, error, id)).map_err(Error::sql(sql))?;
+                if let Some(entity) = self.db.entity(&entry.entity_type) {
+                    let sql = format!(
+                        "UPDATE {} SET \"sync_status\" = 'error' WHERE \"id\" = ?1 AND \"sync_status\" = 'pending'",
+                        quote(entity.table)
+                    );
+                    tx.execute(&sql, [entry.entity_id.hyphenated().to_string()])
+                        .map_err(Error::sql(&sql))?;
+                }
+                return Ok(FailOutcome::Failed);
+            }
+            let next = now + self.db.retry.jittered(failures, unit);
+            let sql = "UPDATE _sync_queue SET status = 'pending', retry_count = ?1, error = ?2, \
+                       next_attempt_at = ?3 WHERE id = ?4";
+            tx.execute(sql, (failures, error, to_millis(next), id)).map_err(Error::sql(sql))?;
+            Ok(FailOutcome::Retrying { next_attempt_at: next })
+        })
+    }
+
+    /// Puts failed entry `id` back in line: `pending`, retry count reset, due now; its record
+    /// becomes `pending` again. (The last error stays recorded.)
+    pub fn retry(&self, id: i64) -> Result<()> {
+        let now = to_millis(self.db.clock.now());
+        self.db.write_raw(|tx| {
+            let entry = entry_in(tx, id)?;
+            expect(&entry, QueueStatus::Failed, "retry", "failed")?;
+            self.requeue(tx, &entry, now)
+        })
+    }
+
+    /// [`Queue::retry`] for every failed entry; returns how many.
+    pub fn retry_failed(&self) -> Result<usize> {
+        let now = to_millis(self.db.clock.now());
+        let failed = self.failed()?;
+        self.db.write_raw(|tx| {
+            let mut n = 0;
+            for entry in &failed {
+                if entry_in(tx, entry.id)?.status == QueueStatus::Failed {
+                    self.requeue(tx, entry, now)?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    fn requeue(&self, tx: &Transaction<'_>, entry: &QueueEntry, now: i64) -> Result<()> {
+        let sql = "UPDATE _sync_queue SET status = 'pending', retry_count = 0, next_attempt_at = ?1 WHERE id = ?2";
+        tx.execute(sql, (now, entry.id)).map_err(Error::sql(sql))?;
+        if let Some(entity) = self.db.entity(&entry.entity_type) {
+            let sql = format!(
+                "UPDATE {} SET \"sync_status\" = 'pending' WHERE \"id\" = ?1 AND \"sync_status\" = 'error'",
+                quote(entity.table)
+            );
+            tx.execute(&sql, [entry.entity_id.hyphenated().to_string()])
+                .map_err(Error::sql(&sql))?;
+        }
+        Ok(())
+    }
+
+    /// Drops entry `id` (not allowed while `in_flight`). The record keeps its local state; it
+    /// is marked `error` since the server will not get this change.
+    pub fn discard(&self, id: i64) -> Result<()> {
+        self.db.write_raw(|tx| {
+            let entry = entry_in(tx, id)?;
+            if entry.status == QueueStatus::InFlight {
+                return Err(Error::QueueEntryState {
+                    id,
+                    status: entry.status.as_str().to_owned(),
+                    operation: "discard",
+                    expected: "pending, failed or completed",
+                });
+            }
+            let sql = "DELETE FROM _sync_queue WHERE id = ?1";
+            tx.execute(sql, [id]).map_err(Error::sql(sql))?;
+            if entry.status != QueueStatus::Completed
+                && let Some(entity) = self.db.entity(&entry.entity_type)
+            {
+                let sql = format!(
+                    "UPDATE {} SET \"sync_status\" = 'error' WHERE \"id\" = ?1 AND \"sync_status\" = 'pending'",
+                    quote(entity.table)
+                );
+                tx.execute(&sql, [entry.entity_id.hyphenated().to_string()])
+                    .map_err(Error::sql(&sql))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Returns entries left `in_flight` by a process that died to `pending` (with an `error`
+    /// note, which also stops them from being coalesced). Runs at open; returns how many.
+    pub fn recover_in_flight(&self) -> Result<usize> {
+        self.db.write_raw(|tx| {
+            let sql = "UPDATE _sync_queue SET status = 'pending', \
+                       error = coalesce(error, 'interrupted while in flight') WHERE status = 'in_flight'";
+            tx.execute(sql, []).map_err(Error::sql(sql))
+        })
+    }
+}
+
+/// The numbers behind a sync indicator, from [`Database::status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSummary {
+    /// Queue entries waiting (including backing off).
+    pub pending: u64,
+    /// Queue entries being pushed.
+    pub in_flight: u64,
+    /// Queue entries that gave up.
+    pub failed: u64,
+    /// Records of registered entities in `conflict`.
+    pub conflicts: u64,
+    /// The last `_sync_log` entry without an error.
+    pub last_sync: Option<SystemTime>,
+    /// The pull cursor of each entity type.
+    pub cursors: Vec<Cursor>,
+}
+
+/// A per-entity pull cursor (`_sync_cursors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The entity name.
+    pub entity_type: String,
+    /// The opaque cursor the server gave.
+    pub cursor: Option<String>,
+    /// When it was stored.
+    pub updated_at: SystemTime,
+}
+
+/// The direction of a sync round recorded in `_sync_log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Server to client.
+    Pull,
+    /// Client to server.
+    Push,
+}
+
+/// One row of `_sync_log`, written by the sync engine with [`Database::log_sync`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncLogEntry {
+    /// Pull or push.
+    pub direction: Direction,
+    /// The entity type, if the round was for one.
+    pub entity_type: Option<String>,
+    /// Records pulled.
+    pub pulled: u64,
+    /// Records pushed.
+    pub pushed: u64,
+    /// Conflicts met.
+    pub conflicts: u64,
+    /// How conflicts were resolved.
+    pub resolution: Option<String>,
+    /// The error, if the round failed.
+    pub error: Option<String>,
+}
+
+impl Database {
+    /// Counts for a sync indicator.
+    pub fn status(&self) -> Result<SyncSummary> {
+        let entities = self.registered();
+        self.read_raw(|conn| {
+            let count = |sql: &str| -> Result<u64> {
+                let n: i64 = conn
+                    .query_row(sql, [], |r| r.get(0))
+                    .map_err(Error::sql(sql))?;
+                Ok(n.unsigned_abs())
+            };
+            let mut conflicts = 0;
+            for entity in &entities {
+                conflicts += count(&format!(
+                    "SELECT count(*) FROM {} WHERE \"sync_status\" = 'conflict'",
+                    quote(entity.table)
+                ))?;
+            }
+            let sql = "SELECT max(at) FROM _sync_log WHERE error IS NULL";
+            let last: Option<i64> = conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(Error::sql(sql))?;
+            let sql =
+                "SELECT entity_type, cursor, updated_at FROM _sync_cursors ORDER BY entity_type";
+            let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+            let cursors = stmt
+                .query_map([], |r| {
+                    Ok(Cursor {
+                        entity_type: r.get(0)?,
+                        cursor: r.get(1)?,
+                        updated_at: from_millis(r.get(2)?),
+                    })
+                })
+                .and_then(Iterator::collect)
+                .map_err(Error::sql(sql))?;
+            Ok(SyncSummary {
+                pending: count("SELECT count(*) FROM _sync_queue WHERE status = 'pending'")?,
+                in_flight: count("SELECT count(*) FROM _sync_queue WHERE status = 'in_flight'")?,
+                failed: count("SELECT count(*) FROM _sync_queue WHERE status = 'failed'")?,
+                conflicts,
+                last_sync: last.map(from_millis),
+                cursors,
+            })
+        })
+    }
+
+    /// Stores the pull cursor of `entity_type`.
+    pub fn set_cursor(&self, entity_type: &str, cursor: Option<&str>) -> Result<()> {
+        let now = to_millis(self.clock.now());
+        self.write_raw(|tx| {
+            let sql = "INSERT INTO _sync_cursors (entity_type, cursor, updated_at) VALUES (?1, ?2, ?3) \
+                       ON CONFLICT (entity_type) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at";
+            tx.execute(sql, (entity_type, cursor, now)).map_err(Error::sql(sql))?;
+            Ok(())
+        })
+    }
+
+    /// The pull cursor of `entity_type`, if one was stored.
+    pub fn cursor(&self, entity_type: &str) -> Result<Option<String>> {
+        self.read_raw(|conn| {
+            let sql = "SELECT cursor FROM _sync_cursors WHERE entity_type = ?1";
+            let cursor: Option<Option<String>> = conn
+                .query_row(sql, [entity_type], |r| r.get(0))
+                .optional()
+                .map_err(Error::sql(sql))?;
+            Ok(cursor.flatten())
+        })
+    }
+
+    /// Appends a row to `_sync_log` at the clock's now; rows without an error count as the last
+    /// successful sync in [`Database::status`].
+    pub fn log_sync(&self, entry: &SyncLogEntry) -> Result<()> {
+        let now = to_millis(self.clock.now());
+        let direction = match entry.direction {
+            Direction::Pull => "pull",
+            Direction::Push => "push",
+        };
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.write_raw(|tx| {
+            let sql = "INSERT INTO _sync_log (at, direction, entity_type, pulled, pushed, conflicts, resolution, error) \
+                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+            tx.execute(
+                sql,
+                (
+                    now,
+                    direction,
+                    &entry.entity_type,
+                    n(entry.pulled),
+                    n(entry.pushed),
+                    n(entry.conflicts),
+                    &entry.resolution,
+                    &entry.error,
+                ),
+            )
+            .map_err(Error::sql(sql))?;
+            Ok(())
+        })
+    }
+}

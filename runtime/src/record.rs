@@ -1,0 +1,181 @@
+//! A stored entity with its sync metadata.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
+use std::time::SystemTime;
+
+use rusqlite::Row;
+use rusqlite::types::ValueRef;
+use uuid::Uuid;
+
+use crate::clock::from_millis;
+use crate::entity::{EntityDescriptor, Syncable};
+use crate::{Error, Result};
+
+/// The sync state of a record (`sync_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncStatus {
+    /// The server has the record as stored locally.
+    Synced,
+    /// A local change waits in the queue.
+    Pending,
+    /// Local and remote changes conflict; the app must resolve.
+    Conflict,
+    /// A push failed permanently (its queue entry is `failed` or was discarded).
+    Error,
+}
+
+impl SyncStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Synced => "synced",
+            SyncStatus::Pending => "pending",
+            SyncStatus::Conflict => "conflict",
+            SyncStatus::Error => "error",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "synced" => SyncStatus::Synced,
+            "pending" => SyncStatus::Pending,
+            "conflict" => SyncStatus::Conflict,
+            "error" => SyncStatus::Error,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for SyncStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored entity: the user's data beside its sync metadata. Derefs to the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<T> {
+    /// The client-generated id.
+    pub id: Uuid,
+    /// The id the server assigned, once synced.
+    pub server_id: Option<String>,
+    /// When the record was created locally.
+    pub created_at: SystemTime,
+    /// When the record was last written locally.
+    pub updated_at: SystemTime,
+    /// When the server last confirmed the record.
+    pub synced_at: Option<SystemTime>,
+    /// Whether the record is a tombstone.
+    pub is_deleted: bool,
+    /// Incremented by every local write (starts at 1).
+    pub version: i64,
+    /// The sync state.
+    pub sync_status: SyncStatus,
+    /// For `field_merge` entities: when each domain field last changed locally (empty
+    /// otherwise).
+    pub field_timestamps: BTreeMap<String, SystemTime>,
+    /// The user's data.
+    pub data: T,
+}
+
+impl<T> Deref for Record<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T> Record<T> {
+    /// Consumes the record, returning the data.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+}
+
+/// The SELECT list of a record of `entity`.
+pub(crate) fn select_list(entity: &EntityDescriptor) -> String {
+    entity
+        .sync_columns()
+        .chain(entity.columns.iter().map(|c| c.name))
+        .map(crate::entity::quote)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads a record from a row selected with [`select_list`].
+pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
+    let entity = T::ENTITY;
+    let raw_id: String = match row.get_ref("id")? {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        other => format!("{other:?}"),
+    };
+    let corrupt = |column: &str, reason: String| Error::CorruptRow {
+        table: entity.table.to_owned(),
+        row: raw_id.clone(),
+        column: column.to_owned(),
+        reason,
+    };
+    let id = Uuid::parse_str(&raw_id).map_err(|e| corrupt("id", format!("not a UUID: {e}")))?;
+    let int = |column: &str| -> Result<Option<i64>> {
+        match row.get_ref(column)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(i) => Ok(Some(i)),
+            other => Err(corrupt(
+                column,
+                format!("expected INTEGER, found {other:?}"),
+            )),
+        }
+    };
+    let required = |column: &str| int(column)?.ok_or_else(|| corrupt(column, "is NULL".into()));
+    let server_id = match row.get_ref("server_id")? {
+        ValueRef::Null => None,
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        other => {
+            return Err(corrupt(
+                "server_id",
+                format!("expected TEXT, found {other:?}"),
+            ));
+        }
+    };
+    let is_deleted = match required("is_deleted")? {
+        0 => false,
+        1 => true,
+        other => return Err(corrupt("is_deleted", format!("{other} is not 0 or 1"))),
+    };
+    let status = match row.get_ref("sync_status")? {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        other => format!("{other:?}"),
+    };
+    let sync_status = SyncStatus::parse(&status)
+        .ok_or_else(|| corrupt("sync_status", format!("unknown sync status {status:?}")))?;
+    let field_timestamps = if entity.is_field_merge() {
+        let text: String = row.get("field_timestamps")?;
+        parse_field_timestamps(&text).map_err(|reason| corrupt("field_timestamps", reason))?
+    } else {
+        BTreeMap::new()
+    };
+    let data = T::from_row(row).map_err(|e| e.with_row(&raw_id))?;
+    Ok(Record {
+        id,
+        server_id,
+        created_at: from_millis(required("created_at")?),
+        updated_at: from_millis(required("updated_at")?),
+        synced_at: int("synced_at")?.map(from_millis),
+        is_deleted,
+        version: required("version")?,
+        sync_status,
+        field_timestamps,
+        data,
+    })
+}
+
+pub(crate) fn parse_field_timestamps(
+    text: &str,
+) -> std::result::Result<BTreeMap<String, SystemTime>, String> {
+    let map: BTreeMap<String, i64> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object of integers: {e}"))?;
+    Ok(map.into_iter().map(|(k, v)| (k, from_millis(v))).collect())
+}

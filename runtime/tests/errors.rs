@@ -1,0 +1,158 @@
+//! One example of every error variant, with its message snapshotted.
+
+use syncwright::{Drift, Error};
+
+fn sqlite_error() -> rusqlite::Error {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute("INSERT INTO missing VALUES (1)", [])
+        .unwrap_err()
+}
+
+#[test]
+fn every_error_message() {
+    let examples: Vec<(&str, Error)> = vec![
+        (
+            "sqlite",
+            Error::Sqlite {
+                sql: Some("INSERT INTO missing VALUES (1)".into()),
+                source: sqlite_error(),
+            },
+        ),
+        (
+            "io",
+            Error::Io {
+                path: "migrations".into(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found"),
+            },
+        ),
+        (
+            "invalid_migrations",
+            Error::InvalidMigrations {
+                reason: "step 3 (`notes`) found where step 2 was expected".into(),
+            },
+        ),
+        (
+            "checksum_mismatch",
+            Error::ChecksumMismatch {
+                version: 2,
+                applied_name: "priority".into(),
+                applied_checksum: "aa".into(),
+                expected_name: "priority".into(),
+                expected_checksum: "bb".into(),
+            },
+        ),
+        (
+            "downgrade",
+            Error::Downgrade {
+                database_version: 5,
+                app_version: 3,
+            },
+        ),
+        (
+            "history_gap",
+            Error::HistoryGap {
+                database_version: 3,
+                recorded: vec![1, 3],
+                missing: vec![2],
+                unexpected: vec![],
+            },
+        ),
+        (
+            "migration_failed",
+            Error::MigrationFailed {
+                version: 2,
+                name: "priority".into(),
+                sql: "UPDATE tasks SET x = 1;".into(),
+                source: sqlite_error(),
+            },
+        ),
+        (
+            "schema_drift",
+            Error::SchemaDrift {
+                missing: vec![
+                    Drift::Table {
+                        table: "projects".into(),
+                    },
+                    Drift::Column {
+                        table: "tasks".into(),
+                        column: "estimate".into(),
+                    },
+                    Drift::Index {
+                        table: "tasks".into(),
+                        index: "idx_tasks_estimate".into(),
+                    },
+                ],
+            },
+        ),
+        (
+            "not_found",
+            Error::NotFound {
+                entity: "task",
+                id: "0b6f…".into(),
+            },
+        ),
+        (
+            "record_deleted",
+            Error::RecordDeleted {
+                entity: "task",
+                id: "0b6f…".into(),
+            },
+        ),
+        (
+            "unknown_column",
+            Error::UnknownColumn {
+                entity: "task",
+                column: "titel".into(),
+            },
+        ),
+        (
+            "entity_mismatch",
+            Error::EntityMismatch {
+                entity: "task",
+                expected: 4,
+                found: 3,
+            },
+        ),
+        (
+            "conversion",
+            Error::Conversion {
+                column: "done".into(),
+                row: Some("0b6f…".into()),
+                reason: "7 is not a boolean (0 or 1)".into(),
+            },
+        ),
+        (
+            "corrupt_row",
+            Error::CorruptRow {
+                table: "tasks".into(),
+                row: "0b6f…".into(),
+                column: "sync_status".into(),
+                reason: "unknown sync status \"weird\"".into(),
+            },
+        ),
+        (
+            "unknown_entity",
+            Error::UnknownEntity {
+                entity: "project".into(),
+            },
+        ),
+        (
+            "queue_entry_not_found",
+            Error::QueueEntryNotFound { id: 42 },
+        ),
+        (
+            "queue_entry_state",
+            Error::QueueEntryState {
+                id: 42,
+                status: "pending".into(),
+                operation: "complete",
+                expected: "in_flight",
+            },
+        ),
+    ];
+    let table: String = examples
+        .iter()
+        .map(|(name, e)| format!("{name}: {e}\n"))
+        .collect();
+    insta::assert_snapshot!(table);
+}

@@ -1,0 +1,381 @@
+//! The migration runner: fresh installs, upgrades, refusals and the drift check.
+
+mod common;
+
+use common::*;
+use rusqlite::Connection;
+use syncwright::{
+    ColumnDescriptor, ColumnType, ConflictStrategy, Database, EntityDescriptor, Error,
+    OwnedMigration, Syncable, checksum,
+};
+
+fn file_digest(path: &std::path::Path) -> String {
+    checksum(&String::from_utf8_lossy(
+        &std::fs::read(path).expect("read db file"),
+    ))
+}
+
+/// A v1 database with `rows` tasks, written the way the v1 app would have.
+fn v1_database(path: &std::path::Path, rows: usize) {
+    let db = Database::open(path, &migrations_up_to(1)).expect("open v1");
+    for i in 0..rows {
+        db.insert(&TaskV1 {
+            title: format!("task {i}"),
+            done: i % 2 == 0,
+        })
+        .expect("insert v1 task");
+    }
+}
+
+#[test]
+fn fresh_database_gets_latest_schema_and_records_every_step() {
+    let dir = TempDir::new();
+    let db = Database::open_with(
+        dir.path("app.db"),
+        &migrations(),
+        &[Task::ENTITY, Note::ENTITY],
+    )
+    .unwrap();
+    let report = db.migration_report();
+    assert!(report.fresh);
+    assert_eq!((report.from, report.to), (0, 3));
+    drop(db);
+    let conn = Connection::open(dir.path("app.db")).unwrap();
+    let rows: Vec<(u32, String, String)> = conn
+        .prepare("SELECT version, name, checksum FROM _sync_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<(u32, String, String)> = migrations()
+        .steps
+        .iter()
+        .map(|s| (s.version, s.name.clone(), s.checksum.clone()))
+        .collect();
+    assert_eq!(rows, expected);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn upgrade_v1_to_v3_keeps_every_row_and_backfills() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    v1_database(&path, 10);
+    let mut seen = Vec::new();
+    let mut progress =
+        |p: &syncwright::Progress<'_>| seen.push((p.version, p.statements_done, p.committed));
+    let db = Database::options()
+        .on_progress(&mut progress)
+        .open(&path, &migrations())
+        .unwrap();
+    assert_eq!(
+        (db.migration_report().from, db.migration_report().to),
+        (1, 3)
+    );
+    let tasks = db.query::<Task>().fetch().unwrap();
+    assert_eq!(tasks.len(), 10, "every v1 row survives the upgrade");
+    for t in &tasks {
+        let expected = if t.done { 0 } else { 1 };
+        assert_eq!(t.priority, expected, "{} backfilled", t.title);
+        assert_eq!(t.due_at, None);
+    }
+    drop(db);
+    assert!(
+        seen.contains(&(2, 0, false)) && seen.contains(&(3, usize::MAX, true)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|&(v, done, _)| v == 2 && done == 3),
+        "a progress event per statement: {seen:?}"
+    );
+    let queue_entries = count(
+        &Connection::open(&path).unwrap(),
+        "SELECT count(*) FROM _sync_queue",
+    );
+    assert_eq!(queue_entries, 10, "the v1 queue survives the upgrade");
+}
+
+#[test]
+fn upgrade_v2_to_v3_runs_only_the_missing_step() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    Database::open(&path, &migrations_up_to(2)).unwrap();
+    let db = Database::open(&path, &migrations()).unwrap();
+    assert_eq!(
+        (db.migration_report().from, db.migration_report().to),
+        (2, 3)
+    );
+    db.register::<Note>().unwrap();
+    db.register::<Task>().unwrap();
+}
+
+#[test]
+fn rerunning_a_partially_applied_step_skips_existing_columns() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    Database::open(&path, &migrations_up_to(2)).unwrap();
+    // Simulate a step applied outside the runner without its bookkeeping: the column exists.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(r#"ALTER TABLE "tasks" ADD COLUMN "due_at" INTEGER;"#)
+        .unwrap();
+    Database::open_with(&path, &migrations(), &[Task::ENTITY, Note::ENTITY])
+        .expect("ALTER of an existing column is skipped");
+}
+
+#[test]
+fn checksums_ignore_line_endings() {
+    let all = migrations();
+    let crlf = all.steps[0].sql.replace('\n', "\r\n");
+    assert_eq!(checksum(&crlf), all.steps[0].checksum);
+    // A database migrated from CRLF files opens with LF files.
+    let mut windows = migrations_up_to(1);
+    windows.steps[0] = OwnedMigration::new(1, "init", crlf);
+    let dir = TempDir::new();
+    Database::open(dir.path("app.db"), &windows).unwrap();
+    Database::open(dir.path("app.db"), &migrations()).expect("same checksum with LF");
+}
+
+fn refused(path: &std::path::Path, migrations: &impl syncwright::MigrationSource) -> Error {
+    let before = file_digest(path);
+    let err = Database::open(path, migrations).expect_err("the database must be refused");
+    assert_eq!(
+        file_digest(path),
+        before,
+        "a refused database is not written"
+    );
+    assert!(
+        !path.with_extension("db-wal").exists()
+            || std::fs::metadata(path.with_extension("db-wal"))
+                .unwrap()
+                .len()
+                == 0
+    );
+    err
+}
+
+/// A database closed in rollback-journal mode, so its main file is its whole content.
+fn settled(path: &std::path::Path) {
+    let conn = Connection::open(path).unwrap();
+    conn.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .unwrap();
+}
+
+#[test]
+fn tampered_migration_is_refused_without_writing() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    Database::open(&path, &migrations()).unwrap();
+    settled(&path);
+    let mut tampered = migrations();
+    let sql = tampered.steps[1]
+        .sql
+        .replace("\"priority\" = 1", "\"priority\" = 2");
+    tampered.steps[1] = OwnedMigration::new(2, "priority", sql);
+    let err = refused(&path, &tampered);
+    assert!(
+        matches!(err, Error::ChecksumMismatch { version: 2, .. }),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn downgrade_is_refused_without_writing() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    Database::open(&path, &migrations()).unwrap();
+    settled(&path);
+    let err = refused(&path, &migrations_up_to(2));
+    assert!(
+        matches!(
+            err,
+            Error::Downgrade {
+                database_version: 3,
+                app_version: 2
+            }
+        ),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn gap_in_history_is_refused_without_writing() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    Database::open(&path, &migrations_up_to(2)).unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM _sync_migrations WHERE version = 1", [])
+        .unwrap();
+    settled(&path);
+    let err = refused(&path, &migrations());
+    assert!(matches!(err, Error::HistoryGap { .. }), "{err:?}");
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn database_versioned_outside_the_runner_is_refused() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(&migrations().steps[0].sql).unwrap(); // as the sqlite3 program would
+    drop(conn);
+    let err = refused(&path, &migrations());
+    assert!(
+        matches!(
+            err,
+            Error::HistoryGap {
+                database_version: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+const TASK_WITH_ESTIMATE: &EntityDescriptor = &EntityDescriptor {
+    name: "task",
+    table: "tasks",
+    conflict: ConflictStrategy::FieldMerge,
+    columns: &[
+        ColumnDescriptor {
+            name: "title",
+            ty: ColumnType::Text,
+            nullable: false,
+            references: None,
+        },
+        ColumnDescriptor {
+            name: "estimate",
+            ty: ColumnType::Real,
+            nullable: true,
+            references: None,
+        },
+    ],
+    indexes: &[syncwright::IndexDescriptor {
+        name: "idx_tasks_estimate",
+        columns: &["estimate"],
+        unique: false,
+    }],
+};
+
+const MISSING_TABLE: &EntityDescriptor = &EntityDescriptor {
+    name: "project",
+    table: "projects",
+    conflict: ConflictStrategy::ServerWins,
+    columns: &[],
+    indexes: &[],
+};
+
+#[test]
+fn missing_columns_indexes_and_tables_are_reported_at_open() {
+    let dir = TempDir::new();
+    let err = Database::open_with(
+        dir.path("app.db"),
+        &migrations(),
+        &[TASK_WITH_ESTIMATE, MISSING_TABLE],
+    )
+    .expect_err("drift must be reported");
+    let Error::SchemaDrift { missing } = &err else {
+        panic!("expected SchemaDrift, got {err:?}")
+    };
+    assert_eq!(missing.len(), 4, "{missing:?}");
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn entity_used_without_registration_is_drift_checked_before_sql_runs() {
+    let (db, _) = memory_db();
+    let err = db
+        .insert(&TaskV3Plus { title: "x".into() })
+        .expect_err("drift");
+    assert!(matches!(err, Error::SchemaDrift { .. }), "{err:?}");
+}
+
+#[derive(Debug)]
+struct TaskV3Plus {
+    title: String,
+}
+
+impl Syncable for TaskV3Plus {
+    const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
+        name: "task_plus",
+        ..*TASK_WITH_ESTIMATE
+    };
+    fn to_values(&self) -> Vec<syncwright::Value> {
+        vec![
+            syncwright::Value::Text(self.title.clone()),
+            syncwright::Value::Null,
+        ]
+    }
+    fn from_row(row: &rusqlite::Row<'_>) -> syncwright::Result<Self> {
+        Ok(TaskV3Plus {
+            title: syncwright::__private::get_column(row, "title")?,
+        })
+    }
+}
+
+#[test]
+fn validate_accepts_the_fixture_history() {
+    syncwright::validate(&migrations(), &[Task::ENTITY, Note::ENTITY])
+        .expect("fixtures are consistent");
+}
+
+#[test]
+fn validate_reports_a_schema_that_disagrees_with_the_steps() {
+    let mut broken = migrations();
+    let sql = broken
+        .schema
+        .sql
+        .replace("\"due_at\" INTEGER\n", "\"due_at\" TEXT\n");
+    assert_ne!(sql, broken.schema.sql);
+    broken.schema = OwnedMigration::new(3, "schema", sql);
+    let err = syncwright::validate(&broken, &[]).expect_err("schema differs");
+    assert!(
+        err.to_string().contains("\"tasks\".\"due_at\" differs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failing_migration_leaves_the_old_version() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    v1_database(&path, 3);
+    let mut broken = migrations();
+    let sql = broken.steps[2].sql.replace(
+        "PRAGMA user_version = 3;",
+        "INSERT INTO nowhere VALUES (1);\nPRAGMA user_version = 3;",
+    );
+    broken.steps[2] = OwnedMigration::new(3, "notes", sql);
+    let err = Database::open(&path, &broken).expect_err("step 3 fails");
+    assert!(
+        matches!(err, Error::MigrationFailed { version: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("INSERT INTO nowhere"), "{err}");
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(
+        count(&conn, "PRAGMA user_version"),
+        2,
+        "step 2 committed, step 3 rolled back"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM pragma_table_info('notes')"),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'due_at'"
+        ),
+        0
+    );
+}
