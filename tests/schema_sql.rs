@@ -6,15 +6,15 @@ use std::process::Command;
 
 use rusqlite::Connection;
 use syncwright_codegen::load::load_project;
-use syncwright_codegen::{render, resolve};
+use syncwright_codegen::migration_set;
 
+/// The fresh-install `schema.sql` the generator writes for a project (from its history).
 fn fixture_sql(config: &str) -> String {
     let project = load_project(Path::new(config)).unwrap_or_else(|e| panic!("{e}"));
-    render::schema_sql(
-        project.schema.version,
-        "the entity specs",
-        &resolve::tables(&project.schema),
-    )
+    migration_set(&project)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .schema
+        .sql
 }
 
 /// `(name, type, notnull, default, pk)` of every column of `table`.
@@ -145,11 +145,14 @@ fn fixture_schema_creates_every_table_column_and_index() {
             "sync_status",
             "field_timestamps",
             "title",
-            "details",
+            // v4 renamed `notes` to `details` by expand/contract: the old column stays, the
+            // new one is appended, as an upgraded database has it.
+            "notes",
             "project_id",
             "due_on",
             "done",
-            "priority"
+            "priority",
+            "details"
         ]
     );
     let id = &task_columns[0];

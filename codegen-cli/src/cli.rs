@@ -26,6 +26,21 @@ pub struct Cli {
 pub enum Command {
     /// Generate the SQL for the project's entity specs.
     Generate,
+    /// Manage schema versions.
+    #[command(subcommand)]
+    Migrate(Migrate),
+    /// Fail (for CI) when specs, history and generated files disagree.
+    Check,
+}
+
+/// `syncwright migrate` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Migrate {
+    /// Release the version in syncwright.toml: write its snapshot and its migration.
+    New {
+        /// The migration's name, snake_case (`add_inspections`).
+        name: String,
+    },
 }
 
 /// Parses the process arguments, runs, prints errors, and returns the exit code.
@@ -66,6 +81,19 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Generate => {
             let report = crate::generate(&config)?;
             print_outcomes(&report.files);
+        }
+        Command::Migrate(Migrate::New { ref name }) => {
+            let report = crate::migrate_new(&config, name)?;
+            print_outcomes(&report.files);
+        }
+        Command::Check => {
+            let report = crate::check(&config)?;
+            let _ = writeln!(
+                std::io::stdout(),
+                "ok: version {} is released and {} generated files are up to date",
+                report.version,
+                report.files
+            );
         }
     }
     Ok(())

@@ -43,6 +43,11 @@ impl SourceMap {
         &self.files[id.0]
     }
 
+    /// Every file, in the order it was added.
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, id: FileId, offset: usize) -> (usize, usize) {
         let text = &self.get(id).text;

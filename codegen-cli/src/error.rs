@@ -40,6 +40,12 @@ pub enum Error {
         /// The directory searched.
         dir: PathBuf,
     },
+    /// `build.rs` generation was asked for without an output directory: `OUT_DIR` is unset
+    /// (it is only set while cargo runs a build script) and none was given.
+    #[error(
+        "`OUT_DIR` is not set: call `syncwright_codegen::Config` from a build script, or give a directory with `Config::out_dir`"
+    )]
+    OutDirNotSet,
     /// The specs (or the history) have problems; nothing was written.
     #[error("{0}")]
     Invalid(Box<InvalidSchema>),

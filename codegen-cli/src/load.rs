@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap};
+use crate::diagnostic::{Diagnostic, Diagnostics, Origin, SourceMap};
 use crate::error::{Error, Result};
 use crate::model::{Located, Schema};
 use crate::parse::entity_toml::parse_entity;
 use crate::parse::project::{ProjectConfig, parse_project};
+use crate::parse::rust_source::parse_source;
 use crate::validate::validate;
 
 /// A project read from disk: its configuration, its files and its validated schema.
@@ -55,6 +56,13 @@ pub fn load_project(config_path: &Path) -> Result<LoadedProject> {
             schema.entities.push(entity);
         }
     }
+    for path in expand_globs(&config, &config.sources, "Rust sources", &mut diags) {
+        let file = read_source(&mut sources, &path)?;
+        let entities = parse_source(&sources, file, &mut diags);
+        schema
+            .entities
+            .extend(entities.into_iter().map(|e| e.entity));
+    }
     validate(&schema, &mut diags);
     if !diags.is_empty() {
         return Err(Error::invalid(sources, diags));
@@ -90,7 +98,9 @@ fn expand_globs(
         };
         let before = paths.len();
         paths.extend(matches.filter_map(|m| m.ok()).filter(|p| p.is_file()));
-        if paths.len() == before {
+        // A default glob (`schema/*.toml` when `entities` is not given) may match nothing: a
+        // project can be all Rust sources.
+        if paths.len() == before && !matches!(pattern.origin, Origin::Generated) {
             diags.push(
                 Diagnostic::error(
                     pattern.origin.clone(),

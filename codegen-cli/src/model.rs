@@ -57,6 +57,8 @@ pub struct Entity {
     pub fields: Vec<Field>,
     /// Composite (or explicitly declared) indexes.
     pub indexes: Vec<IndexSpec>,
+    /// Kept in the database but dropped from generated code; may be removed in a later version.
+    pub deprecated: Option<Located<bool>>,
     /// The whole declaration (the `[entity]` table or the struct).
     pub origin: Origin,
 }
@@ -70,6 +72,11 @@ impl Entity {
     /// Looks a field up by column name.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name.value == name)
+    }
+
+    /// True when `deprecated = true` in `[entity]`.
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated.as_ref().is_some_and(|v| v.value)
     }
 }
 
@@ -311,6 +318,9 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Every index of the table, sync indexes first.
     pub indexes: Vec<Index>,
+    /// Kept in the database, dropped from generated code; a later version may drop the table.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deprecated: bool,
 }
 
 impl Table {

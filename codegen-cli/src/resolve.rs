@@ -59,6 +59,7 @@ pub fn table(entity: &Entity) -> Table {
         conflict: entity.conflict.value,
         columns,
         indexes,
+        deprecated: entity.is_deprecated(),
     }
 }
 

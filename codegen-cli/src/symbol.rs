@@ -16,8 +16,8 @@ pub const NAME: &str = "name";
 pub const TABLE: &str = "table";
 /// Entity key: conflict strategy.
 pub const CONFLICT: &str = "conflict";
-/// Every key allowed in `[entity]`.
-pub const ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT];
+/// Every key allowed in `[entity]` (`deprecated` as on fields).
+pub const ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED];
 /// Every top-level table of an entity spec.
 pub const TOP_LEVEL_KEYS: &[&str] = &[ENTITY, FIELDS, INDEXES];
 
@@ -60,7 +60,7 @@ pub const ATTRIBUTE: &str = "syncwright";
 pub const DERIVE: &str = "Syncable";
 /// Every key allowed in a struct's `#[syncwright(...)]`: the `[entity]` keys, plus one
 /// `index(columns = [...], unique)` per `[[indexes]]` entry.
-pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, INDEX];
+pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED, INDEX];
 /// Every key allowed in a field's `#[syncwright(...)]`: the TOML field keys except `nullable`
 /// (a Rust field is nullable when its type is `Option<T>`), plus `json`. `type` overrides the
 /// column type inferred from the Rust type.

@@ -6,7 +6,7 @@
 //! [`Queue::next_batch`], [`Queue::complete`] and [`Queue::fail`].
 //!
 //! Apps normally get their [`Migrations`] constant from the generated build.rs module
-//! (`include!(concat!(env!("OUT_DIR"), "/migrations.rs"))`) and their [`Syncable`] impls from
+//! (`include!(concat!(env!("OUT_DIR"), "/syncwright_migrations.rs"))`) and their [`Syncable`] impls from
 //! `#[derive(Syncable)]`. This example spells both out by hand.
 //!
 //! ```
@@ -113,6 +113,12 @@ pub use record::{Record, SyncStatus};
 pub use rusqlite::types::Value;
 pub use store::{DEFAULT_TOMBSTONE_AGE, Database, OpenOptions, PurgeReport, WriteTx};
 pub use value::ColumnValue;
+
+/// Re-exported for `json` fields; see [`uuid`] for why.
+pub use serde_json;
+/// Re-exported so apps (and structs generated from TOML specs) name UUIDs and JSON values
+/// through this one dependency.
+pub use uuid::{self, Uuid};
 
 #[cfg(feature = "derive")]
 pub use syncwright_derive::Syncable;

@@ -14,7 +14,8 @@
 //!    database at the old or the new version, never between.
 //!
 //! The `BEGIN;`/`COMMIT;` lines of the files are stripped; an
-//! `ALTER TABLE "t" ADD COLUMN "c" ...` line is skipped when `t.c` already exists.
+//! `ALTER TABLE "t" ADD COLUMN "c" ...` line is skipped when `t.c` already exists, and an
+//! `ALTER TABLE "t" DROP COLUMN "c";` line when it is already gone.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -252,6 +253,13 @@ fn apply(
         match chunk {
             Chunk::AddColumn { table, column, sql } => {
                 if !column_exists(conn, &table, &column)? {
+                    conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
+                }
+                done += 1;
+                progress(done);
+            }
+            Chunk::DropColumn { table, column, sql } => {
+                if column_exists(conn, &table, &column)? {
                     conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
                 }
                 done += 1;

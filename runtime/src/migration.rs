@@ -259,6 +259,12 @@ pub(crate) enum Chunk {
         column: String,
         sql: String,
     },
+    /// `ALTER TABLE "<table>" DROP COLUMN "<column>";`: skipped when the column is gone.
+    DropColumn {
+        table: String,
+        column: String,
+        sql: String,
+    },
     /// Any other statements, run in order.
     Statements(String),
 }
@@ -282,9 +288,18 @@ pub(crate) fn chunks(sql: &str) -> Vec<Chunk> {
         if trimmed.eq_ignore_ascii_case("BEGIN;") || trimmed.eq_ignore_ascii_case("COMMIT;") {
             continue;
         }
-        if let Some((table, column)) = parse_add_column(line) {
+        if let Some((table, column)) = parse_alter(line, " ADD COLUMN ") {
             flush(&mut pending, &mut out);
             out.push(Chunk::AddColumn {
+                table,
+                column,
+                sql: line.to_owned(),
+            });
+            continue;
+        }
+        if let Some((table, column)) = parse_alter(line, " DROP COLUMN ") {
+            flush(&mut pending, &mut out);
+            out.push(Chunk::DropColumn {
                 table,
                 column,
                 sql: line.to_owned(),
@@ -298,12 +313,14 @@ pub(crate) fn chunks(sql: &str) -> Vec<Chunk> {
     out
 }
 
-fn parse_add_column(line: &str) -> Option<(String, String)> {
+/// Table and column of a one-line `ALTER TABLE "<t>"<action>"<c>"` statement, where `action`
+/// is `" ADD COLUMN "` (followed by the definition) or `" DROP COLUMN "` (followed by `;`).
+fn parse_alter(line: &str, action: &str) -> Option<(String, String)> {
     let rest = line.strip_prefix("ALTER TABLE ")?;
     let (table, rest) = quoted(rest)?;
-    let rest = rest.strip_prefix(" ADD COLUMN ")?;
+    let rest = rest.strip_prefix(action)?;
     let (column, rest) = quoted(rest)?;
-    rest.starts_with(' ').then_some((table, column))
+    (rest.starts_with(' ') || rest.starts_with(';')).then_some((table, column))
 }
 
 /// Parses a `"quoted"` identifier at the start of `s`, returning it and the rest.
@@ -351,6 +368,23 @@ mod tests {
         assert_eq!(
             chunks[1],
             Chunk::Statements("UPDATE t SET x = 1;\nPRAGMA user_version = 2;\n".into())
+        );
+    }
+
+    #[test]
+    fn chunks_isolate_drop_column() {
+        let sql = "BEGIN;\nDROP INDEX IF EXISTS \"idx_t_a\";\nALTER TABLE \"t\" DROP COLUMN \"a\";\nCOMMIT;\n";
+        let chunks = chunks(sql);
+        assert_eq!(
+            chunks,
+            [
+                Chunk::Statements("DROP INDEX IF EXISTS \"idx_t_a\";\n".into()),
+                Chunk::DropColumn {
+                    table: "t".into(),
+                    column: "a".into(),
+                    sql: "ALTER TABLE \"t\" DROP COLUMN \"a\";".into()
+                }
+            ]
         );
     }
 }

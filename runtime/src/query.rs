@@ -192,8 +192,14 @@ impl<'db, T: Syncable> Query<'db, T> {
             let dir = if *dir == Order::Asc { "ASC" } else { "DESC" };
             order.push(format!("{} {dir}", quote(column)));
         }
-        order.push("\"created_at\" ASC".to_owned());
-        order.push("\"id\" ASC".to_owned());
+        // Ties break by insertion order (rowid), in the direction of the last explicit key:
+        // results stay deterministic, and an index over the ordered columns (which ends in the
+        // rowid) still serves the ORDER BY without sorting every matching row.
+        let tie = match self.order.last() {
+            Some((_, Order::Desc)) => "DESC",
+            _ => "ASC",
+        };
+        order.push(format!("\"rowid\" {tie}"));
         Ok(format!(" ORDER BY {}", order.join(", ")))
     }
 

@@ -377,7 +377,7 @@ impl Database {
     ) -> Result<Vec<Record<T>>> {
         self.ensure_registered(T::ENTITY)?;
         self.read(|conn| {
-            let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+            let mut stmt = conn.prepare_cached(sql).map_err(Error::sql(sql))?;
             let mut rows = stmt
                 .query(params_from_iter(params))
                 .map_err(Error::sql(sql))?;

@@ -81,6 +81,9 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
         None => Located::new(plural(&entity_name), Origin::file(file, name.span())),
     };
     let conflict = parse_conflict(&header, diags);
+    let deprecated = header
+        .bool(symbol::DEPRECATED, diags)
+        .map(|v| located(file, v));
 
     let fields = match root.get(symbol::FIELDS) {
         None => Vec::new(),
@@ -112,6 +115,7 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
         conflict,
         fields,
         indexes,
+        deprecated,
         origin: Origin::file(file, entity_value.span()),
     })
 }

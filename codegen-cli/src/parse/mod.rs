@@ -2,4 +2,6 @@
 
 pub mod entity_toml;
 pub mod project;
+pub mod rust_attrs;
+pub mod rust_source;
 pub(crate) mod toml_value;

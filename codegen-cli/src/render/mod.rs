@@ -3,6 +3,8 @@
 //! Output is deterministic (same model, same bytes) and meant to be read in code review.
 
 pub mod ddl;
+pub mod migration;
+pub mod rust;
 pub mod sql;
 
 use askama::Template;

@@ -7,7 +7,7 @@
 pub mod check;
 
 use crate::diagnostic::Diagnostics;
-use crate::model::Schema;
+use crate::model::{Entity, Schema};
 
 /// Runs every check over `schema`, collecting all problems.
 pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
@@ -21,4 +21,20 @@ pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
         check::index_columns_exist(entity, diags);
     }
     check::references_resolve(schema, diags);
+}
+
+/// Runs every check that needs only `entity` itself: what the derive can check, since a macro
+/// sees one struct at a time (whether `references` names a known table is checked when the
+/// generator loads the whole project).
+pub fn validate_entity(entity: &Entity, diags: &mut Diagnostics) {
+    let schema = Schema {
+        version: 0,
+        entities: vec![entity.clone()],
+    };
+    check::identifiers(&schema, diags);
+    check::reserved_names(&schema, diags);
+    check::duplicate_fields(entity, diags);
+    check::defaults_fit_types(entity, diags);
+    check::field_options(entity, diags);
+    check::index_columns_exist(entity, diags);
 }

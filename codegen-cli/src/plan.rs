@@ -1,0 +1,169 @@
+//! Planning: the steps that take a database from one snapshot's tables to the next one's.
+//!
+//! Planning reads only the physical layer of two released snapshots, so every migration can be
+//! rendered again from the history alone. The [`crate::diff`] stage has already refused what
+//! cannot be done additively; what is left is creating, adding, filling and dropping.
+
+use crate::model::{Column, Index, Table};
+
+/// One change to a database, in the order the migration runs them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// A new entity: its table with sync columns and every index.
+    CreateTable(Table),
+    /// A table or column stops appearing in generated code but stays in the database.
+    Deprecate {
+        /// The table.
+        table: String,
+        /// The column, or `None` for the whole table.
+        column: Option<String>,
+    },
+    /// An index removed, or changed and about to be created again.
+    DropIndex {
+        /// The table.
+        table: String,
+        /// The index.
+        index: Index,
+    },
+    /// A column deprecated in an earlier version, removed now (its indexes are dropped first).
+    DropColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: Column,
+    },
+    /// A new column of an existing table, appended after the existing ones.
+    AddColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: Column,
+    },
+    /// Values for the rows already in the table when a column is added: its `backfill`
+    /// expression, or the column it is renamed from.
+    Backfill {
+        /// The table.
+        table: String,
+        /// The added column.
+        column: Column,
+    },
+    /// A new index (after backfills, so it is built over the final values).
+    CreateIndex {
+        /// The table.
+        table: String,
+        /// The index.
+        index: Index,
+    },
+    /// An entity deprecated in an earlier version, removed now.
+    DropTable(Table),
+}
+
+/// The steps from `prev` to `next` (both in snapshot order): new tables first (existing ones
+/// may gain references to them), then each existing table's changes, then dropped tables.
+pub fn plan(prev: &[Table], next: &[Table]) -> Vec<Step> {
+    let find = |tables: &[Table], name: &str| tables.iter().position(|t| t.name == name);
+    let mut steps: Vec<Step> = next
+        .iter()
+        .filter(|t| find(prev, &t.name).is_none())
+        .cloned()
+        .map(Step::CreateTable)
+        .collect();
+    for table in next {
+        if let Some(i) = find(prev, &table.name) {
+            steps.extend(alter(&prev[i], table));
+        }
+    }
+    steps.extend(
+        prev.iter()
+            .filter(|t| find(next, &t.name).is_none())
+            .cloned()
+            .map(Step::DropTable),
+    );
+    steps
+}
+
+fn alter(prev: &Table, next: &Table) -> Vec<Step> {
+    let name = || next.name.clone();
+    let mut steps = Vec::new();
+    if next.deprecated && !prev.deprecated {
+        steps.push(Step::Deprecate {
+            table: name(),
+            column: None,
+        });
+    }
+    for column in &next.columns {
+        if column.deprecated && prev.column(&column.name).is_some_and(|c| !c.deprecated) {
+            steps.push(Step::Deprecate {
+                table: name(),
+                column: Some(column.name.clone()),
+            });
+        }
+    }
+    let unchanged = |index: &Index, other: &Table| other.indexes.iter().any(|i| i == index);
+    for index in prev.indexes.iter().filter(|i| !unchanged(i, next)) {
+        steps.push(Step::DropIndex {
+            table: name(),
+            index: index.clone(),
+        });
+    }
+    for column in prev
+        .columns
+        .iter()
+        .filter(|c| next.column(&c.name).is_none())
+    {
+        steps.push(Step::DropColumn {
+            table: name(),
+            column: column.clone(),
+        });
+    }
+    for column in next
+        .columns
+        .iter()
+        .filter(|c| prev.column(&c.name).is_none())
+    {
+        steps.push(Step::AddColumn {
+            table: name(),
+            column: column.clone(),
+        });
+        if column.backfill.is_some() || column.renamed_from.is_some() {
+            steps.push(Step::Backfill {
+                table: name(),
+                column: column.clone(),
+            });
+        }
+    }
+    for index in next.indexes.iter().filter(|i| !unchanged(i, prev)) {
+        steps.push(Step::CreateIndex {
+            table: name(),
+            index: index.clone(),
+        });
+    }
+    steps
+}
+
+/// One line saying what a step does, for messages.
+pub fn summary(step: &Step) -> String {
+    match step {
+        Step::CreateTable(table) => {
+            format!("new entity `{}` (table `{}`)", table.entity, table.name)
+        }
+        Step::Deprecate {
+            table,
+            column: Some(column),
+        } => format!("`{table}`: field `{column}` deprecated"),
+        Step::Deprecate {
+            table,
+            column: None,
+        } => format!("`{table}`: entity deprecated"),
+        Step::DropIndex { table, index } => format!("`{table}`: index `{}` dropped", index.name),
+        Step::DropColumn { table, column } => format!("`{table}`: field `{}` dropped", column.name),
+        Step::AddColumn { table, column } => format!("`{table}`: field `{}` added", column.name),
+        Step::Backfill { table, column } => {
+            format!("`{table}`: field `{}` backfilled", column.name)
+        }
+        Step::CreateIndex { table, index } => format!("`{table}`: index `{}` added", index.name),
+        Step::DropTable(table) => {
+            format!("entity `{}` (table `{}`) dropped", table.entity, table.name)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! `NNNN_<name>.sql`: one upgrade step, rendered from the planned [`Step`]s.
+
+use askama::Template;
+
+use super::{TableView, ddl, render, sql::ident};
+use crate::model::Column;
+use crate::plan::Step;
+
+/// A migration file, as `templates/migration.sql` lays it out.
+#[derive(Template)]
+#[template(path = "migration.sql")]
+pub struct MigrationSql {
+    /// The version the database is at afterwards.
+    pub version: u32,
+    /// The rest of the `@generated` header line.
+    pub description: String,
+    /// The snapshots it was rendered from, for the header.
+    pub sources: String,
+    /// Whether the runtime's own tables are created (the first migration).
+    pub runtime_tables: bool,
+    /// The steps in order.
+    pub steps: Vec<StepView>,
+}
+
+/// One step: either a whole new table (the `_create_table.sql` partial) or a comment and its
+/// statements.
+pub struct StepView {
+    /// A new table, laid out like in `schema.sql`.
+    pub create: Option<TableView>,
+    /// What the statements do, for readers.
+    pub comment: String,
+    /// One statement per line.
+    pub statements: Vec<String>,
+}
+
+/// Renders the migration to `version` named `name`, from the snapshots described by `sources`.
+pub fn migration_sql(version: u32, name: &str, sources: &str, steps: &[Step]) -> String {
+    let description = if version == 1 {
+        format!("Migration 1 `{name}`: creates schema version 1 on an empty database.")
+    } else {
+        format!(
+            "Migration {version} `{name}`: upgrades schema version {} to {version}.",
+            version - 1
+        )
+    };
+    render(&MigrationSql {
+        version,
+        description,
+        sources: sources.to_string(),
+        runtime_tables: version == 1,
+        steps: steps.iter().map(view).collect(),
+    })
+}
+
+fn statements(comment: String, statements: Vec<String>) -> StepView {
+    StepView {
+        create: None,
+        comment,
+        statements,
+    }
+}
+
+fn view(step: &Step) -> StepView {
+    match step {
+        Step::CreateTable(table) => StepView {
+            create: Some(TableView::new(table)),
+            comment: String::new(),
+            statements: Vec::new(),
+        },
+        Step::Deprecate {
+            table,
+            column: Some(column),
+        } => statements(
+            format!(
+                "`{table}`: field `{column}` is deprecated: it stays in the database, out of generated code, until a later version drops it"
+            ),
+            Vec::new(),
+        ),
+        Step::Deprecate {
+            table,
+            column: None,
+        } => statements(
+            format!(
+                "`{table}` is deprecated: it stays in the database, out of generated code, until a later version drops it"
+            ),
+            Vec::new(),
+        ),
+        Step::DropIndex { table, index } => statements(
+            format!("`{table}`: drop index `{}`", index.name),
+            vec![ddl::drop_index(index)],
+        ),
+        Step::DropColumn { table, column } => statements(
+            format!(
+                "`{table}`: drop field `{}`, deprecated in an earlier version",
+                column.name
+            ),
+            vec![format!(
+                "ALTER TABLE {} DROP COLUMN {};",
+                ident(table),
+                ident(&column.name)
+            )],
+        ),
+        Step::AddColumn { table, column } => statements(
+            format!("`{table}`: add field `{}`", column.name),
+            vec![format!(
+                "ALTER TABLE {} ADD COLUMN {};",
+                ident(table),
+                ddl::column_definition(column)
+            )],
+        ),
+        Step::Backfill { table, column } => {
+            let (from, statement) = backfill(table, column);
+            statements(
+                format!(
+                    "`{table}`: fill `{}` of existing rows from {from}",
+                    column.name
+                ),
+                vec![statement],
+            )
+        }
+        Step::CreateIndex { table, index } => statements(
+            format!("`{table}`: add index `{}`", index.name),
+            vec![ddl::create_index(table, index)],
+        ),
+        Step::DropTable(table) => statements(
+            format!(
+                "drop entity `{}` (table `{}`), deprecated in an earlier version",
+                table.entity, table.name
+            ),
+            vec![format!("DROP TABLE IF EXISTS {};", ident(&table.name))],
+        ),
+    }
+}
+
+/// The `UPDATE` filling an added column, and what it fills it from. Repeating it gives the same
+/// values: it reads only columns the migration does not change.
+fn backfill(table: &str, column: &Column) -> (String, String) {
+    let (table, name) = (ident(table), ident(&column.name));
+    match (&column.backfill, &column.renamed_from) {
+        (Some(expression), _) => {
+            // A NOT NULL column keeps its default where the expression gives NULL, instead of
+            // failing the upgrade.
+            let value = match (&column.default_sql, column.nullable) {
+                (Some(default), false) => format!("COALESCE(({expression}), {default})"),
+                _ => format!("({expression})"),
+            };
+            (
+                format!("`{expression}`"),
+                format!("UPDATE {table} SET {name} = {value};"),
+            )
+        }
+        (None, Some(old)) => (
+            format!("`{old}`, which it replaces"),
+            format!(
+                "UPDATE {table} SET {name} = {old} WHERE {old} IS NOT NULL;",
+                old = ident(old)
+            ),
+        ),
+        (None, None) => (
+            "its default".to_string(),
+            format!("UPDATE {table} SET {name} = {name};"),
+        ),
+    }
+}

@@ -1,0 +1,9 @@
+use syncwright::Syncable;
+
+#[derive(Syncable)]
+#[syncwright(conflict = "field_merg")]
+struct Task {
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use syncwright::Syncable;
+
+#[derive(Syncable)]
+#[syncwright(tabel = "tasks")]
+struct Task {
+    title: String,
+}
+
+fn main() {}

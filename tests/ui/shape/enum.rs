@@ -1,0 +1,9 @@
+use syncwright::Syncable;
+
+#[derive(Syncable)]
+enum Status {
+    Open,
+    Done,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use syncwright::Syncable;
+
+#[derive(Syncable)]
+struct Marker;
+
+fn main() {}

@@ -1,0 +1,9 @@
+use syncwright::Syncable;
+
+#[derive(Syncable)]
+struct Task {
+    #[syncwright(type = "integer")]
+    title: String,
+}
+
+fn main() {}
