@@ -4,7 +4,10 @@
 use std::path::Path;
 use std::process::Command;
 
+mod support;
+
 use rusqlite::Connection;
+use support::{schema, table_names};
 use syncwright_codegen::load::load_project;
 use syncwright_codegen::migration_set;
 
@@ -74,34 +77,6 @@ fn foreign_keys(conn: &Connection, table: &str) -> Vec<(String, String, String)>
         .collect()
 }
 
-fn tables(conn: &Connection) -> Vec<String> {
-    let mut stmt = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
-/// Everything about a database's schema that the pragmas report, in one comparable value.
-fn shape(conn: &Connection) -> String {
-    let mut out = String::new();
-    for table in tables(conn) {
-        out.push_str(&format!("{table}\n"));
-        for column in columns(conn, &table) {
-            out.push_str(&format!("  column {column:?}\n"));
-        }
-        for index in indexes(conn, &table) {
-            out.push_str(&format!("  index {index:?}\n"));
-        }
-        for fk in foreign_keys(conn, &table) {
-            out.push_str(&format!("  fk {fk:?}\n"));
-        }
-    }
-    out
-}
-
 fn fresh(sql: &str) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute_batch(sql)
@@ -113,7 +88,7 @@ fn fresh(sql: &str) -> Connection {
 fn fixture_schema_creates_every_table_column_and_index() {
     let conn = fresh(&fixture_sql("fixtures/field-service/syncwright.toml"));
     assert_eq!(
-        tables(&conn),
+        table_names(&conn),
         [
             "_sync_cursors",
             "_sync_log",
@@ -375,8 +350,8 @@ fn sqlite3_program_runs_the_same_files_to_the_same_schema() {
         let by_cli = Connection::open(&db).unwrap();
         let by_rusqlite = fresh(&sql);
         assert_eq!(
-            shape(&by_cli),
-            shape(&by_rusqlite),
+            schema(&by_cli),
+            schema(&by_rusqlite),
             "{config}: both engines must build the same schema"
         );
         let version: i64 = by_cli

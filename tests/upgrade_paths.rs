@@ -2,10 +2,10 @@
 //! i < j, a database created at vi and filled with rows is upgraded to vj with the checked-in
 //! migration files, then compared with a fresh vj database.
 
-mod upgrade_support;
+mod support;
 
 use rusqlite::Connection;
-use upgrade_support::*;
+use support::*;
 
 /// A vi database as the app released at vi created it, filled with rows.
 fn database_at(

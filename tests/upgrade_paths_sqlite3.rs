@@ -2,13 +2,13 @@
 //! at every version, and `sqldiff --schema` (Debian package `sqlite3-tools`) finds no
 //! difference between an upgraded database and a fresh install.
 
-mod upgrade_support;
+mod support;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use upgrade_support::*;
+use support::*;
 
 /// Runs `sqlite3 db` with `sql` on stdin, failing on any error (`-bail`).
 fn sqlite3(db: &Path, sql: &str, what: &str) {

@@ -12,7 +12,7 @@ use crate::history::{self, Released, Snapshot};
 use crate::load::load_project;
 use crate::migrations::{self, State};
 use crate::output::{self, OutputFile};
-use crate::{GenerateReport, diff};
+use crate::{GenerateReport, diff, naming};
 
 /// Releases the version in `syncwright.toml` of the project at `config_path` as migration
 /// `name`: writes `schema/history/vN.toml`, `migrations/NNNN_<name>.sql`, `schema.sql` and the
@@ -121,21 +121,10 @@ fn is_migration_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// A valid migration name close to `name` (migration names may start with a digit).
 fn suggest_name(name: &str) -> String {
-    let lower: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
-    if words.is_empty() {
-        "add_tasks".to_string()
-    } else {
-        words.join("_")
+    match naming::to_identifier(name).trim_start_matches('_') {
+        "" => "add_tasks".to_string(),
+        rest => rest.to_string(),
     }
 }

@@ -65,6 +65,38 @@ pub fn is_identifier(name: &str) -> bool {
     chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// A snake_case identifier close to `name`, for "for example `...`" help lines: lower-case,
+/// runs of other characters become one `_`, and a leading digit gets a `_` in front.
+///
+/// ```
+/// use syncwright_codegen::naming::to_identifier;
+/// assert_eq!(to_identifier("work item"), "work_item");
+/// assert_eq!(to_identifier("Add Tasks!"), "add_tasks");
+/// assert_eq!(to_identifier("2fa"), "_2fa");
+/// ```
+pub fn to_identifier(name: &str) -> String {
+    let lower: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let joined = lower
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    if joined.is_empty() || joined.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{joined}")
+    } else {
+        joined
+    }
+}
+
 /// The closest candidate to `input`, if one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     input: &str,

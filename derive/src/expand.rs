@@ -23,6 +23,7 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
     let parsed = parse(input, &mut diags);
     if let Some(parsed) = &parsed {
         validate_entity(&parsed.entity, &mut diags);
+        crate::references::check_in_file(&parsed.entity, &mut diags);
     }
     match parsed {
         Some(parsed) if diags.is_empty() => expand(&parsed),

@@ -5,6 +5,7 @@
 
 mod expand;
 mod fallback;
+mod references;
 
 use proc_macro::TokenStream;
 

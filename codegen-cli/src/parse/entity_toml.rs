@@ -279,26 +279,14 @@ fn parse_default(
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(i) => DefaultValue::Integer(i),
             Err(_) => {
-                diags.push(
-                    Diagnostic::error(
-                        origin,
-                        format!("default of {context} does not fit in 64 bits"),
-                    )
-                    .help("use a value between -9223372036854775808 and 9223372036854775807"),
-                );
+                diags.push(super::default_out_of_range(origin, context));
                 return None;
             }
         },
         DeValue::Float(f) => match f.as_str().parse::<f64>() {
             Ok(f) if f.is_finite() => DefaultValue::Real(f),
             _ => {
-                diags.push(
-                    Diagnostic::error(
-                        origin,
-                        format!("default of {context} must be a finite number"),
-                    )
-                    .help("SQLite cannot store inf or nan as a default; use a finite value"),
-                );
+                diags.push(super::default_not_finite(origin, context));
                 return None;
             }
         },

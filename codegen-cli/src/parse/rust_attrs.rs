@@ -594,24 +594,12 @@ fn parse_default(
         Some(Literal::Bool(b)) => DefaultValue::Bool(b),
         Some(Literal::Int(Some(i))) => DefaultValue::Integer(i),
         Some(Literal::Int(None)) => {
-            diags.push(
-                Diagnostic::error(
-                    origin,
-                    format!("default of {context} does not fit in 64 bits"),
-                )
-                .help("use a value between -9223372036854775808 and 9223372036854775807"),
-            );
+            diags.push(super::default_out_of_range(origin, &context));
             return None;
         }
         Some(Literal::Float(Some(f))) => DefaultValue::Real(f),
         Some(Literal::Float(None)) => {
-            diags.push(
-                Diagnostic::error(
-                    origin,
-                    format!("default of {context} must be a finite number"),
-                )
-                .help("SQLite cannot store inf or nan as a default; use a finite value"),
-            );
+            diags.push(super::default_not_finite(origin, &context));
             return None;
         }
         Some(Literal::Array(_)) | None => match to_json(expr) {

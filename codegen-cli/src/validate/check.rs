@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{DefaultValue, Entity, FieldType, Located, Schema};
-use crate::naming::{did_you_mean, is_identifier};
+use crate::naming::{did_you_mean, is_identifier, to_identifier};
 use crate::symbol::SYNC_COLUMNS;
 
 /// Entity, table, field, reference and index names are identifiers: ASCII letters, digits and
@@ -20,7 +20,7 @@ pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
                 .label("not an identifier")
                 .help(format!(
                     "use ASCII letters, digits and `_`, not starting with a digit, for example `{}`",
-                    suggest_identifier(&name.value)
+                    to_identifier(&name.value)
                 )),
             );
         }
@@ -33,23 +33,6 @@ pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
             check("field name", &field.name, &of_entity);
         }
     }
-}
-
-fn suggest_identifier(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
 }
 
 /// Names the tool owns are not available to users: the sync columns as field names, and the

@@ -24,8 +24,8 @@ pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
 }
 
 /// Runs every check that needs only `entity` itself: what the derive can check, since a macro
-/// sees one struct at a time (whether `references` names a known table is checked when the
-/// generator loads the whole project).
+/// sees one struct at a time (it checks `references` against the structs of its own file;
+/// the generator checks them against the whole project).
 pub fn validate_entity(entity: &Entity, diags: &mut Diagnostics) {
     let schema = Schema {
         version: 0,

@@ -1,4 +1,4 @@
-//! Shared by the upgrade-path tests: the field-service history, databases filled with rows at
+//! Shared by the cross-crate tests: the field-service history, databases filled with rows at
 //! any version, and normalized descriptions of a database's schema and data.
 
 #![allow(dead_code)]
