@@ -151,9 +151,16 @@ pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
     };
     let sync_status = SyncStatus::parse(&status)
         .ok_or_else(|| corrupt("sync_status", format!("unknown sync status {status:?}")))?;
+    let created_at = from_millis(required("created_at")?);
     let field_timestamps = if entity.is_field_merge() {
         let text: String = row.get("field_timestamps")?;
-        parse_field_timestamps(&text).map_err(|reason| corrupt("field_timestamps", reason))?
+        let mut stamps =
+            parse_field_timestamps(&text).map_err(|reason| corrupt("field_timestamps", reason))?;
+        // Stored sparsely: a field that never changed after the insert last changed then.
+        for column in entity.columns {
+            stamps.entry(column.name.to_owned()).or_insert(created_at);
+        }
+        stamps
     } else {
         BTreeMap::new()
     };
@@ -161,7 +168,7 @@ pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
     Ok(Record {
         id,
         server_id,
-        created_at: from_millis(required("created_at")?),
+        created_at,
         updated_at: from_millis(required("updated_at")?),
         synced_at: int("synced_at")?.map(from_millis),
         is_deleted,

@@ -562,13 +562,10 @@ impl WriteTx<'_> {
             Value::Text(SyncStatus::Pending.as_str().to_owned()),
         ];
         if entity.is_field_merge() {
-            let field_timestamps: BTreeMap<String, SystemTime> = entity
-                .columns
-                .iter()
-                .map(|c| (c.name.to_owned(), now))
-                .collect();
+            // Per-field timestamps are sparse: a field absent from the map last changed at
+            // `created_at` (see docs/contracts.md), which keeps every fresh row small.
             columns.push(FIELD_TIMESTAMPS);
-            params.push(Value::Text(encode_field_timestamps(&field_timestamps)));
+            params.push(Value::Text("{}".to_owned()));
         }
         columns.extend(entity.columns.iter().map(|c| c.name));
         params.extend(values);

@@ -313,3 +313,48 @@ fn database_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<syncwright::Database>();
 }
+
+#[test]
+fn per_field_timestamps_are_stored_sparsely() {
+    let dir = TempDir::new();
+    let path = dir.path("sparse.db");
+    let clock = std::sync::Arc::new(syncwright::ManualClock::new(start()));
+    let db = syncwright::Database::options()
+        .clock(clock.clone())
+        .entities(&[<Note as syncwright::Syncable>::ENTITY])
+        .open(&path, &migrations())
+        .unwrap();
+    let stored = |id: uuid::Uuid| -> String {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row(
+            "SELECT field_timestamps FROM notes WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let note = db
+        .insert(&Note {
+            task_id: None,
+            body: "hello".into(),
+            pinned: false,
+        })
+        .unwrap();
+    assert_eq!(
+        stored(note.id),
+        "{}",
+        "a fresh row stores no per-field times"
+    );
+    clock.advance(Duration::from_secs(60));
+    db.update(
+        note.id,
+        &Note {
+            task_id: None,
+            body: "hello".into(),
+            pinned: true,
+        },
+    )
+    .unwrap();
+    let ms = syncwright::to_millis(start() + Duration::from_secs(60));
+    assert_eq!(stored(note.id), format!("{{\"pinned\":{ms}}}"));
+}
