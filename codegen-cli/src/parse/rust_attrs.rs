@@ -594,12 +594,12 @@ fn parse_default(
         Some(Literal::Bool(b)) => DefaultValue::Bool(b),
         Some(Literal::Int(Some(i))) => DefaultValue::Integer(i),
         Some(Literal::Int(None)) => {
-            diags.push(super::default_out_of_range(origin, &context));
+            diags.push(super::default_out_of_range(origin, context));
             return None;
         }
         Some(Literal::Float(Some(f))) => DefaultValue::Real(f),
         Some(Literal::Float(None)) => {
-            diags.push(super::default_not_finite(origin, &context));
+            diags.push(super::default_not_finite(origin, context));
             return None;
         }
         Some(Literal::Array(_)) | None => match to_json(expr) {
