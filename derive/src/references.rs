@@ -34,7 +34,7 @@ pub fn check_in_file(entity: &Entity, diags: &mut Diagnostics) {
         return;
     };
     for (field, target) in targets {
-        if tables.iter().any(|t| *t == target.value) {
+        if tables.contains(&target.value) {
             continue;
         }
         let candidates = tables.iter().map(String::as_str).chain([own]);
