@@ -10,10 +10,11 @@
 
 use std::path::Path;
 
-use syncwright_codegen::diagnostic::{Diagnostic, Diagnostics, SourceMap};
+use syncwright_codegen::diagnostic::{Diagnostics, SourceMap};
 use syncwright_codegen::model::Entity;
 use syncwright_codegen::naming::did_you_mean;
 use syncwright_codegen::parse::rust_source::parse_source;
+use syncwright_codegen::validate::check::unknown_reference;
 
 /// Reports each `references` of `entity` that misses a table of this file by a typo.
 pub fn check_in_file(entity: &Entity, diags: &mut Diagnostics) {
@@ -41,19 +42,9 @@ pub fn check_in_file(entity: &Entity, diags: &mut Diagnostics) {
         let Some(suggestion) = did_you_mean(&target.value, candidates) else {
             continue;
         };
-        diags.push(
-            Diagnostic::error(
-                target.origin.clone(),
-                format!(
-                    "field `{}` of entity `{}` references unknown table `{}`",
-                    field.name.value, entity.name.value, target.value
-                ),
-            )
-            .label("no entity has this table")
-            .help(format!(
-                "did you mean `{suggestion}`? `references` takes a table name, and `{suggestion}` is declared in this file"
-            )),
-        );
+        diags.push(unknown_reference(entity, field, target).help(format!(
+            "did you mean `{suggestion}`? `references` takes a table name, and `{suggestion}` is declared in this file"
+        )));
     }
 }
 

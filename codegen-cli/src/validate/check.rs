@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::{DefaultValue, Entity, FieldType, Located, Schema};
+use crate::model::{DefaultValue, Entity, Field, FieldType, Located, Schema};
 use crate::naming::{did_you_mean, is_identifier, to_identifier};
 use crate::symbol::SYNC_COLUMNS;
 
@@ -348,17 +348,20 @@ pub fn references_resolve(schema: &Schema, diags: &mut Diagnostics) {
                     }
                     None => format!("known tables are: {}", tables.join(", ")),
                 };
-            diags.push(
-                Diagnostic::error(
-                    target.origin.clone(),
-                    format!(
-                        "field `{}` of entity `{}` references unknown table `{}`",
-                        field.name.value, entity.name.value, target.value
-                    ),
-                )
-                .label("no entity has this table")
-                .help(help),
-            );
+            diags.push(unknown_reference(entity, field, target).help(help));
         }
     }
+}
+
+/// The error for `field`'s `references` to `target`, a table no entity has (the caller adds
+/// the help line: what the front end knows about the tables there are).
+pub fn unknown_reference(entity: &Entity, field: &Field, target: &Located<String>) -> Diagnostic {
+    Diagnostic::error(
+        target.origin.clone(),
+        format!(
+            "field `{}` of entity `{}` references unknown table `{}`",
+            field.name.value, entity.name.value, target.value
+        ),
+    )
+    .label("no entity has this table")
 }
