@@ -149,13 +149,7 @@ pub fn plan(project: &LoadedProject, out_dir: &Path) -> Result<Vec<OutputFile>> 
     let source = display_path(&project.config.config_path);
     let steps: Vec<EmbeddedMigration<'_>> = set.steps.iter().map(embedded).collect();
     let migrations = migrations_rs(&source, set.version, embedded(&set.schema), &steps);
-    let toml_entities = toml_entities(project);
-    let entities = entities_rs(
-        &source,
-        &toml_entities,
-        &project.sources,
-        &project.config.root,
-    );
+    let entities = entities_file(project);
     Ok(vec![
         OutputFile {
             path: out_dir.join(MIGRATIONS_FILE),
@@ -174,16 +168,20 @@ pub fn rust_outputs(project: &LoadedProject) -> Vec<OutputFile> {
     let Some(dir) = &project.config.rust_dir else {
         return Vec::new();
     };
-    let source = display_path(&project.config.config_path);
     vec![OutputFile {
         path: dir.join("entities.rs"),
-        contents: entities_rs(
-            &source,
-            &toml_entities(project),
-            &project.sources,
-            &project.config.root,
-        ),
+        contents: entities_file(project),
     }]
+}
+
+/// The Rust structs of the project's TOML entity specs, as one file.
+fn entities_file(project: &LoadedProject) -> String {
+    entities_rs(
+        &display_path(&project.config.config_path),
+        &toml_entities(project),
+        &project.sources,
+        &project.config.root,
+    )
 }
 
 fn embedded(m: &RenderedMigration) -> EmbeddedMigration<'_> {

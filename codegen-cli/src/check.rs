@@ -39,7 +39,9 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
     // Files rendered from an edited snapshot differ too; the edit is the problem to report.
     let history_edited = state.diags.len() > before;
     let edited = state.check_released_files(config)?;
-    let files = migrations::output_files(config, &state.history, &set);
+    // The same files `generate` writes (see `plan_outputs`).
+    let mut files = migrations::output_files(config, &state.history, &set);
+    files.extend(crate::build_config::rust_outputs(&project));
     for file in files.iter().filter(|_| !history_edited) {
         if edited.contains(&file.path) {
             continue;

@@ -195,3 +195,26 @@ fn the_migrate_new_command_writes_the_release() {
         "{stdout}"
     );
 }
+
+#[test]
+fn check_catches_stale_rust_structs_of_toml_specs() {
+    let project = released();
+    let config = project.read("syncwright.toml");
+    std::fs::write(
+        project.config(),
+        format!("{config}\n[output]\nrust = \"src/generated\"\n"),
+    )
+    .unwrap();
+    syncwright_codegen::generate(project.config()).expect("generate writes entities.rs");
+    let report = syncwright_codegen::check(project.config()).unwrap();
+    assert_eq!(report.files, 5, "the migrations, the lock and entities.rs");
+    let path = project.path("src/generated/entities.rs");
+    let rust = project.read("src/generated/entities.rs");
+    std::fs::write(&path, rust.replace("pub done: bool", "pub done: i64")).unwrap();
+    let report = check_fails(&project);
+    assert!(
+        report.contains("src/generated/entities.rs` is out of date"),
+        "{report}"
+    );
+    assert!(report.contains("run `syncwright generate`"), "{report}");
+}
