@@ -91,6 +91,7 @@ mod query;
 pub mod queue;
 mod record;
 mod store;
+pub mod sync;
 mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
