@@ -10,7 +10,8 @@
 //! A pull that needs several pages is a *catch-up*: its cursors remember the positions already
 //! delivered and the user's latest sequence number when it started (the snapshot). When the
 //! last page is delivered the cursors jump to the snapshot, so a record that changed during the
-//! catch-up is delivered again by the next pull, never skipped.
+//! catch-up is delivered again by the next page, never skipped; that page is announced by
+//! `has_more`, which is false only once the client is caught up with the user's latest change.
 
 use std::collections::BTreeMap;
 
@@ -77,14 +78,20 @@ pub(crate) fn pull(
         .map(|r| (r.position(positions[r.entity.as_str()].since), r))
         .collect();
     records.sort_by_key(|(position, _)| *position);
-    let has_more = records.len() > limit;
+    let more_records = records.len() > limit;
     records.truncate(limit);
+    // A catch-up that ends behind the user's latest change leaves the changes made during it
+    // to the next page: `has_more = false` always means "caught up with the server".
+    let catch_up_behind = positions
+        .values()
+        .any(|p| p.catch_up.is_some_and(|c| c.snapshot < page.latest_seq));
+    let has_more = more_records || catch_up_behind;
     let last_position = records.last().map_or(0, |(position, _)| *position);
     let cursors = positions
         .iter()
         .map(|(entity, p)| {
             let snapshot = p.catch_up.map_or(page.latest_seq, |c| c.snapshot);
-            let next = if has_more {
+            let next = if more_records {
                 Position {
                     since: p.since,
                     catch_up: Some(CatchUp {
