@@ -55,7 +55,7 @@ proptest! {
         let mut model = Model::default();
         let mut cursors = start(&["project", "task"]);
         let mut local: BTreeMap<Uuid, (u64, bool)> = BTreeMap::new();
-        let mut pulled = |page: Vec<syncwright::sync::protocol::RemoteRecord>,
+        let pulled = |page: Vec<syncwright::sync::protocol::RemoteRecord>,
                           local: &mut BTreeMap<Uuid, (u64, bool)>| {
             for change in page {
                 if let Some(parent) = change.fields.get("project_id").and_then(|v| v.as_str()) {
