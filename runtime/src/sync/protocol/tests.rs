@@ -83,7 +83,12 @@ fn pull_request_round_trips_with_a_null_cursor_for_a_new_entity() {
 
 #[test]
 fn pull_response_round_trips_with_records_and_a_tombstone() {
+    // Another task, deleted: a tombstone keeps its last fields.
     let mut tombstone = task_record();
+    tombstone.id = uuid("e2d1c0b9-a8f7-4e6d-9c5b-4a3f2e1d0c9b");
+    tombstone.server_id = "7d0f7c7e-5a55-4a51-a4a4-1d2cf5b0e003".into();
+    tombstone.fields["title"] = json!("Paint railings");
+    tombstone.field_timestamps.clear();
     tombstone.deleted = true;
     tombstone.server_version = 3;
     let response = PullResponse {
@@ -176,12 +181,14 @@ fn every_protocol_error_round_trips_with_its_message() {
         ProtocolError::UnknownSchemaVersion { schema_version: 0 },
         ProtocolError::InvalidCursor {
             entity: "task".into(),
-            reason: "its check tag does not match".into(),
+            reason: "the check tag of `41.6c1f0e2a9b3d4c5f` does not match (a cursor of another \
+                     server, user or entity, or an edited one)"
+                .into(),
         },
         ProtocolError::InvalidMutations {
             rejected: vec![InvalidMutation {
                 idempotency_key: uuid(KEY_2),
-                reason: "task.title: expected text, got 42".into(),
+                reason: format!("update task {TASK}: `task.title`: expected text, got 42"),
             }],
         },
         ProtocolError::InvalidRequest {
