@@ -2,7 +2,7 @@
 //! projects records onto.
 //!
 //! Built from the generator's frozen history with [`Catalog::from_project`]
-//! (see [`crate::frozen_history`]), or in code:
+//! (one adapter module reads the snapshots), or in code:
 //!
 //! ```
 //! use syncwright_server::catalog::{Catalog, EntitySchema, FieldSchema, FieldType, SchemaVersion};
