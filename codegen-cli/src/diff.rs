@@ -155,7 +155,8 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
 
     let mut indexes: Vec<Index> = Vec::new();
     for index in &prev.indexes {
-        let Some(wanted) = fresh.indexes.iter().find(|i| i.name == index.name) else {
+        // Matched by columns: the name also says whether the index is unique.
+        let Some(wanted) = fresh.indexes.iter().find(|i| i.columns == index.columns) else {
             continue;
         };
         if wanted.unique && !index.unique {
@@ -168,7 +169,7 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
     for index in fresh
         .indexes
         .iter()
-        .filter(|i| prev.indexes.iter().all(|p| p.name != i.name))
+        .filter(|i| prev.indexes.iter().all(|p| p.columns != i.columns))
     {
         if index.unique && index.columns.iter().any(|c| prev.column(c).is_some()) {
             cx.unique_added(index, entity);
@@ -612,8 +613,10 @@ impl Cx<'_> {
     /// Uniqueness cannot be added over rows that already exist: they may collide.
     fn unique_added(&mut self, index: &Index, entity: &Entity) {
         let declared = entity.indexes.iter().find(|spec| {
-            let columns: Vec<String> = spec.columns.iter().map(|c| c.value.clone()).collect();
-            resolve::index_name(&entity.table.value, &columns) == index.name
+            spec.columns
+                .iter()
+                .map(|c| &c.value)
+                .eq(index.columns.iter())
         });
         let field = entity.field(&index.columns[0]);
         let (origin, what) = match (declared, field) {

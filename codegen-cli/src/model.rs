@@ -378,7 +378,7 @@ pub struct Column {
 /// One index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
-    /// Deterministic name: `idx_<table>_<col>_<col>`.
+    /// Deterministic name: `<table>(<col>,<col>)`, see [`crate::resolve::index_name`].
     pub name: String,
     /// Indexed columns in order.
     pub columns: Vec<String>,

@@ -63,24 +63,52 @@ pub fn table(entity: &Entity) -> Table {
     }
 }
 
-/// The deterministic index name for `columns` of `table`.
-pub fn index_name(table: &str, columns: &[String]) -> String {
-    format!("idx_{table}_{}", columns.join("_"))
+/// What the partial sync index on `sync_status` holds, in its name.
+const UNSYNCED: &str = "unsynced";
+
+/// The deterministic name of an index of `table` over `columns`: `tasks(project_id,priority)`,
+/// `unique tasks(server_id)`, and the partial sync index `tasks(sync_status) where unsynced`.
+///
+/// Computed from one table alone (the derive sees one struct at a time) and injective: the
+/// parentheses, the comma and the space cannot occur in an identifier, so `a.b_c` and `a_b.c`,
+/// or `["a", "b"]` and `["a_b"]`, never share a name, and unique and plain indexes differ.
+/// Index and table names share one namespace in SQLite, ignoring case; an index name always
+/// holds a `(`, a table name never does, and none starts with the reserved `sqlite_`.
+///
+/// ```
+/// use syncwright_codegen::resolve::index_name;
+/// let columns = |c: &[&str]| c.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+/// assert_eq!(index_name("a", &columns(&["b_c"]), false, None), "a(b_c)");
+/// assert_eq!(index_name("a_b", &columns(&["c"]), false, None), "a_b(c)");
+/// assert_eq!(index_name("t", &columns(&["a", "b"]), true, None), "unique t(a,b)");
+/// ```
+pub fn index_name(table: &str, columns: &[String], unique: bool, partial: Option<&str>) -> String {
+    let unique = if unique { "unique " } else { "" };
+    let partial = partial.map(|p| format!(" where {p}")).unwrap_or_default();
+    format!("{unique}{table}({}){partial}", columns.join(","))
 }
 
+/// Adds the index over `columns` to `indexes`; the same columns declared twice (say
+/// `index = true` and a one-column `[[indexes]]`) make one index, unique if either asked for
+/// it.
 fn push_index(indexes: &mut Vec<Index>, table: &str, columns: Vec<String>, unique: bool) {
-    let name = index_name(table, &columns);
-    match indexes.iter_mut().find(|i| i.name == name) {
-        // The same columns declared twice (say `index = true` and a one-column `[[indexes]]`)
-        // make one index, unique if either asked for it.
-        Some(existing) => existing.unique |= unique,
+    match indexes.iter_mut().find(|i| i.columns == columns) {
+        Some(existing) => {
+            existing.unique |= unique;
+            existing.name = index_name(table, &columns, existing.unique, partial_label(existing));
+        }
         None => indexes.push(Index {
-            name,
+            name: index_name(table, &columns, unique, None),
             columns,
             unique,
             predicate: None,
         }),
     }
+}
+
+/// The name part of a partial index's predicate (only the sync index on `sync_status` has one).
+fn partial_label(index: &Index) -> Option<&'static str> {
+    index.predicate.as_ref().map(|_| UNSYNCED)
 }
 
 fn sync_column(name: &str, ty: FieldType, nullable: bool, default_sql: Option<&str>) -> Column {
@@ -133,11 +161,15 @@ pub fn sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
 /// still to sync), change order for incremental pulls, tombstones for purge, and the server id
 /// for matching pulled rows.
 pub fn sync_indexes(table: &str) -> Vec<Index> {
-    let one = |column: &str, unique: bool, predicate: Option<String>| Index {
-        name: index_name(table, &[column.to_string()]),
-        columns: vec![column.to_string()],
-        unique,
-        predicate,
+    let one = |column: &str, unique: bool, predicate: Option<String>| {
+        let columns = vec![column.to_string()];
+        let partial = predicate.as_ref().map(|_| UNSYNCED);
+        Index {
+            name: index_name(table, &columns, unique, partial),
+            columns,
+            unique,
+            predicate,
+        }
     };
     vec![
         one("server_id", true, None),

@@ -211,3 +211,15 @@ fn missing_config_is_a_clear_error() {
         "{message}"
     );
 }
+
+#[test]
+fn a_column_named_twice_in_one_index_is_located_at_the_repeat() {
+    check(
+        "duplicate_index_column",
+        &[
+            "index of entity `visit` names field `reason` twice",
+            "schema/visit.toml:9:31",
+            "first named here",
+        ],
+    );
+}

@@ -85,7 +85,7 @@ fn deprecated_field_and_entity_are_dropped_in_the_next_version() {
     insta::assert_snapshot!("deprecate", v2);
     insta::assert_snapshot!("drop", v3);
     // Indexes on the column go before the column (SQLite refuses to drop an indexed column).
-    assert!(v2.find("DROP INDEX IF EXISTS \"idx_notes_code\"").is_some());
+    assert!(v2.find("DROP INDEX IF EXISTS \"notes(code)\"").is_some());
 
     run(&conn, &project, "migrations/0002_deprecate_code.sql");
     run(&conn, &project, "migrations/0003_drop_code.sql");

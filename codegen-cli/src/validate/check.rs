@@ -303,6 +303,45 @@ pub fn index_columns_exist(entity: &Entity, diags: &mut Diagnostics) {
     }
 }
 
+/// A column appears once in an index: `["reason", "reason"]` is a slip (SQLite would accept it
+/// and index the column twice).
+pub fn index_columns_distinct(entity: &Entity, diags: &mut Diagnostics) {
+    for index in &entity.indexes {
+        let mut seen: HashMap<&str, &Located<String>> = HashMap::new();
+        for column in &index.columns {
+            if let Some(first) = seen.insert(&column.value, column) {
+                diags.push(
+                    Diagnostic::error(
+                        column.origin.clone(),
+                        format!(
+                            "index of entity `{}` names field `{}` twice",
+                            entity.name.value, column.value
+                        ),
+                    )
+                    .label("named again here")
+                    .note("first named here", first.origin.clone())
+                    .help(format!(
+                        "list each column once: `columns = [{}]`",
+                        distinct(&index.columns)
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// `"a", "b"`: each of `columns` once, in order, as TOML strings.
+fn distinct(columns: &[Located<String>]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for column in columns {
+        let quoted = format!("{:?}", column.value);
+        if !out.contains(&quoted) {
+            out.push(quoted);
+        }
+    }
+    out.join(", ")
+}
+
 /// `references` names the table of an entity in the project (rows reference its `id`).
 pub fn references_resolve(schema: &Schema, diags: &mut Diagnostics) {
     let tables: Vec<&str> = schema

@@ -19,6 +19,7 @@ pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
         check::defaults_fit_types(entity, diags);
         check::field_options(entity, diags);
         check::index_columns_exist(entity, diags);
+        check::index_columns_distinct(entity, diags);
     }
     check::references_resolve(schema, diags);
 }
@@ -37,4 +38,5 @@ pub fn validate_entity(entity: &Entity, diags: &mut Diagnostics) {
     check::defaults_fit_types(entity, diags);
     check::field_options(entity, diags);
     check::index_columns_exist(entity, diags);
+    check::index_columns_distinct(entity, diags);
 }
