@@ -184,10 +184,15 @@ pub fn sync_indexes(table: &str) -> Vec<Index> {
 }
 
 /// The SQL literal of a default value for a column of type `ty` (validated to fit).
+///
+/// A line break in text stays inside the quoted literal (SQLite reads it as part of the
+/// string), always as LF: a CRLF in the spec is the file's line ending, not data, and migration
+/// checksums treat CRLF and LF alike.
 pub fn default_sql(value: &DefaultValue, ty: FieldType) -> String {
+    let text = |s: &str| s.replace("\r\n", "\n");
     if ty == FieldType::Json {
         let json = match value {
-            DefaultValue::Text(s) | DefaultValue::Json(s) => s.clone(),
+            DefaultValue::Text(s) | DefaultValue::Json(s) => text(s),
             DefaultValue::Integer(i) => i.to_string(),
             DefaultValue::Real(f) => format!("{f:?}"),
             DefaultValue::Bool(b) => b.to_string(),
@@ -195,7 +200,7 @@ pub fn default_sql(value: &DefaultValue, ty: FieldType) -> String {
         return sql::string_literal(&json);
     }
     match value {
-        DefaultValue::Text(s) | DefaultValue::Json(s) => sql::string_literal(s),
+        DefaultValue::Text(s) | DefaultValue::Json(s) => sql::string_literal(&text(s)),
         DefaultValue::Integer(i) if ty == FieldType::Real => format!("{:?}", *i as f64),
         DefaultValue::Integer(i) => i.to_string(),
         DefaultValue::Real(f) => format!("{f:?}"),

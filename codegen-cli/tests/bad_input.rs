@@ -223,3 +223,14 @@ fn a_column_named_twice_in_one_index_is_located_at_the_repeat() {
         ],
     );
 }
+
+#[test]
+fn a_nul_byte_in_a_text_default_is_refused_at_the_default() {
+    check(
+        "nul_in_default",
+        &[
+            "default of field `reason` of entity `visit` contains a NUL byte (at character 8)",
+            "schema/visit.toml:5:37",
+        ],
+    );
+}

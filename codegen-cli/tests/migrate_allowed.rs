@@ -217,3 +217,24 @@ fn a_chain_of_renames_carries_the_values_to_the_last_name() {
     run(&conn, &project, "migrations/0004_phone_again.sql");
     assert_eq!(phones(&conn), [("a".to_string(), Some("v3".to_string()))]);
 }
+
+#[test]
+fn a_multi_line_text_default_fills_existing_rows_with_lf_line_ends() {
+    let project = Project::new();
+    let conn = Connection::open_in_memory().unwrap();
+    project.release(1, &contact(CONTACT_V1), "init");
+    run(&conn, &project, "migrations/0001_init.sql");
+    conn.execute_batch("INSERT INTO contacts (id) VALUES ('a');")
+        .unwrap();
+    let with_note = format!(
+        "{CONTACT_V1}note  = {{ type = \"text\", default = \"line one\\r\\nCOMMIT;\\nline three\" }}\n"
+    );
+    project.release(2, &contact(&with_note), "note");
+    let sql = project.read("migrations/0002_note.sql");
+    assert!(!sql.contains('\r'), "no CR reaches the migration:\n{sql:?}");
+    run(&conn, &project, "migrations/0002_note.sql");
+    let note: String = conn
+        .query_row("SELECT note FROM contacts WHERE id = 'a'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(note, "line one\nCOMMIT;\nline three");
+}

@@ -221,3 +221,23 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_multi_line_text_default_stays_one_literal_with_lf_line_ends() {
+    // The second line would be a `COMMIT;` line if the SQL were split by lines.
+    let spec = "[entity]\nname = \"note\"\n[fields]\nbody = { type = \"text\", default = \"first\\r\\nCOMMIT;\\nthird\" }\n";
+    let sql = schema_sql_of(&[("note.toml", spec)]);
+    assert!(!sql.contains('\r'), "no CR reaches the SQL:\n{sql:?}");
+    assert!(
+        sql.contains("DEFAULT 'first\nCOMMIT;\nthird'"),
+        "the default is one quoted literal:\n{sql}"
+    );
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&sql).unwrap();
+    conn.execute("INSERT INTO notes (id) VALUES ('a')", [])
+        .unwrap();
+    let body: String = conn
+        .query_row("SELECT body FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body, "first\nCOMMIT;\nthird");
+}

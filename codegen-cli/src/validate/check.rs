@@ -197,6 +197,38 @@ pub fn defaults_fit_types(entity: &Entity, diags: &mut Diagnostics) {
     }
 }
 
+/// A text default holds no NUL byte: SQLite's C API ends text at the first NUL, so the default
+/// would be cut short, and a NUL has no place in SQL text. (Line breaks are fine: they stay
+/// inside the quoted literal, CRLF as LF.)
+pub fn defaults_have_no_nul(entity: &Entity, diags: &mut Diagnostics) {
+    for field in &entity.fields {
+        let Some(default) = &field.default else {
+            continue;
+        };
+        let (DefaultValue::Text(text) | DefaultValue::Json(text)) = &default.value else {
+            continue;
+        };
+        let Some(at) = text.find('\0') else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::error(
+                default.origin.clone(),
+                format!(
+                    "default of field `{}` of entity `{}` contains a NUL byte (at character {})",
+                    field.name.value,
+                    entity.name.value,
+                    text[..at].chars().count() + 1
+                ),
+            )
+            .label("NUL byte")
+            .help(
+                "SQLite ends text at a NUL byte: remove it (binary data belongs in a `blob` field)",
+            ),
+        );
+    }
+}
+
 fn is_uuid(s: &str) -> bool {
     let bytes = s.as_bytes();
     bytes.len() == 36
