@@ -93,12 +93,14 @@ pub const ENTITIES: &str = "entities";
 pub const SOURCES: &str = "sources";
 /// `[schema]` key: snapshot directory.
 pub const HISTORY: &str = "history";
+/// `[schema]` key: let paths and globs point outside the project folder.
+pub const ALLOW_OUTSIDE_PROJECT: &str = "allow_outside_project";
 /// `[output]` key: migrations directory.
 pub const MIGRATIONS: &str = "migrations";
 /// `[output]` key: directory for generated Rust structs.
 pub const RUST: &str = "rust";
 /// Every key allowed in `[schema]`.
-pub const SCHEMA_KEYS: &[&str] = &[VERSION, ENTITIES, SOURCES, HISTORY];
+pub const SCHEMA_KEYS: &[&str] = &[VERSION, ENTITIES, SOURCES, HISTORY, ALLOW_OUTSIDE_PROJECT];
 /// Every key allowed in `[output]`.
 pub const OUTPUT_KEYS: &[&str] = &[MIGRATIONS, RUST];
 /// Every top-level table of `syncwright.toml`.

@@ -11,9 +11,10 @@
 //! migrations = "migrations"       # where the .sql files go
 //! ```
 //!
-//! Every path is relative to the directory holding `syncwright.toml`.
+//! Every path is relative to the directory holding `syncwright.toml`, and stays inside it
+//! unless `[schema] allow_outside_project = true`.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
@@ -158,19 +159,43 @@ pub fn parse_project(
         };
     let entities = globs(symbol::ENTITIES, Some("schema/*.toml"), diags);
     let source_globs = globs(symbol::SOURCES, None, diags);
+    let outside_allowed = schema
+        .bool(symbol::ALLOW_OUTSIDE_PROJECT, diags)
+        .is_some_and(|b| b.into_inner());
+    let inside = |key: &str, path: &Located<String>, diags: &mut Diagnostics| {
+        if !outside_allowed {
+            check_inside_project(key, path, diags);
+        }
+    };
+    for glob in &entities {
+        inside(&format!("`{}` glob", symbol::ENTITIES), glob, diags);
+    }
+    for glob in &source_globs {
+        inside(&format!("`{}` glob", symbol::SOURCES), glob, diags);
+    }
     let path = |reader: &TableReader<'_, '_>,
                 key: &str,
                 default: Option<&str>,
                 diags: &mut Diagnostics| {
-        reader
-            .string(key, diags)
-            .map(|s| s.into_inner())
-            .or(default.map(str::to_string))
-            .map(|p| join(&root, Path::new(&p)))
+        match reader.string(key, diags) {
+            Some(s) => {
+                let span = s.span();
+                Some(Located::new(s.into_inner(), Origin::file(file, span)))
+            }
+            None => default.map(|d| Located::new(d.to_string(), Origin::Generated)),
+        }
     };
-    let history_dir = path(&schema, symbol::HISTORY, Some("schema/history"), diags)?;
-    let migrations_dir = path(&output, symbol::MIGRATIONS, Some("migrations"), diags)?;
-    let rust_dir = path(&output, symbol::RUST, None, diags);
+    let history = path(&schema, symbol::HISTORY, Some("schema/history"), diags)?;
+    let migrations = path(&output, symbol::MIGRATIONS, Some("migrations"), diags)?;
+    let rust = path(&output, symbol::RUST, None, diags);
+    inside(&format!("`{}`", symbol::HISTORY), &history, diags);
+    inside(&format!("`{}`", symbol::MIGRATIONS), &migrations, diags);
+    if let Some(rust) = &rust {
+        inside(&format!("`{}`", symbol::RUST), rust, diags);
+    }
+    let history_dir = join(&root, Path::new(&history.value));
+    let migrations_dir = join(&root, Path::new(&migrations.value));
+    let rust_dir = rust.map(|r| join(&root, Path::new(&r.value)));
     Some(ProjectConfig {
         config_path: config_path.to_path_buf(),
         root,
@@ -181,6 +206,46 @@ pub fn parse_project(
         migrations_dir,
         rust_dir,
     })
+}
+
+/// Whether `path`, relative to the project folder, stays inside it: not absolute, and no `..`
+/// climbing above where it started. Decided on the text alone, so a glob counts as its path.
+pub fn stays_inside(path: &str) -> bool {
+    let mut depth = 0usize;
+    for component in Path::new(path).components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => return false,
+            Component::CurDir => {}
+            Component::ParentDir => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return false,
+            },
+            Component::Normal(_) => depth += 1,
+        }
+    }
+    true
+}
+
+/// Paths of a project stay inside its folder unless `allow_outside_project = true`: a project
+/// copied or checked out elsewhere must not read or write files beyond it by accident.
+fn check_inside_project(what: &str, path: &Located<String>, diags: &mut Diagnostics) {
+    if stays_inside(&path.value) {
+        return;
+    }
+    diags.push(
+        Diagnostic::error(
+            path.origin.clone(),
+            format!(
+                "{what} `{}` in `{PROJECT_FILE}` points outside the project folder",
+                path.value
+            ),
+        )
+        .label("outside the project")
+        .help(format!(
+            "use a path relative to the folder of `{PROJECT_FILE}`, without `..` above it; to use it on purpose, add `{} = true` under `[schema]`",
+            symbol::ALLOW_OUTSIDE_PROJECT
+        )),
+    );
 }
 
 fn sub_table<'a, 'i>(
