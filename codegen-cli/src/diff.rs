@@ -686,12 +686,13 @@ impl Cx<'_> {
         }
         self.push(
             Diagnostic::error(
-                Origin::Generated,
+                schema.version_origin.clone(),
                 format!(
-                    "entity `{}` (table `{}`) is removed in v{} but was not deprecated in v{}",
+                    "entity `{}` (table `{}`) is removed since v{}: no spec declares it, but v{} did not deprecate it",
                     table.entity, table.name, self.to, self.from
                 ),
             )
+            .label(format!("`{}` removed since v{}", table.entity, self.to))
             .help(format!(
                 "apps on v{} still read and write it: restore its spec with `deprecated = true` under `[entity]` in v{} and remove it in a later version",
                 self.from, self.to

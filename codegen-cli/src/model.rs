@@ -40,6 +40,9 @@ impl<T: PartialEq> PartialEq for Located<T> {
 pub struct Schema {
     /// The schema version from `syncwright.toml`.
     pub version: u32,
+    /// Where `version` is set, for messages about the version as a whole (a removed entity has
+    /// no spec left to point at).
+    pub version_origin: Origin,
     /// Every entity, in the order the spec files were read (sorted by path).
     pub entities: Vec<Entity>,
 }

@@ -341,3 +341,48 @@ fn symlink_loops_and_fifos_among_the_specs_are_reported_instead_of_followed_or_r
         );
     }
 }
+
+#[test]
+fn an_unclosed_string_is_reported_once() {
+    check(
+        "unclosed_string",
+        &[
+            "invalid basic string",
+            "schema/visit.toml:5:26",
+            "found 1 problem",
+        ],
+    );
+}
+
+#[test]
+fn known_tables_are_listed_once_each() {
+    let report = report("known_tables_once");
+    assert!(
+        report.contains("known tables are: visits\n"),
+        "each table once:\n{report}"
+    );
+    insta::assert_snapshot!("known_tables_once", report);
+}
+
+#[test]
+fn a_name_without_ascii_letters_gets_no_useless_example() {
+    let report = report("no_useless_example");
+    assert!(report.contains("field name `é` of entity `visit` is not a valid identifier"));
+    assert!(!report.contains("for example `_`"), "{report}");
+    insta::assert_snapshot!("no_useless_example", report);
+}
+
+#[test]
+fn nan_inf_and_oversized_integers_in_a_json_default_are_refused_where_they_stand() {
+    check(
+        "json_default_not_finite",
+        &[
+            "default of field `vitals` of entity `visit` must be a finite number",
+            "schema/visit.toml:5:47",
+            "schema/visit.toml:5:67",
+            "default of field `vitals` of entity `visit` does not fit in 64 bits",
+            "schema/visit.toml:5:81",
+            "found 3 problems",
+        ],
+    );
+}

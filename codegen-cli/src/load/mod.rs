@@ -51,6 +51,7 @@ pub fn load_project(config_path: &Path) -> Result<LoadedProject> {
     };
     let mut schema = Schema {
         version: config.version.value,
+        version_origin: config.version.origin.clone(),
         entities: Vec::new(),
     };
     for (path, glob) in expand_globs(&config, &config.entities, "entity specs", &mut diags) {
@@ -98,6 +99,7 @@ pub fn schema_from_toml(version: u32, specs: &[(&str, &str)]) -> Result<Schema> 
     let mut schema = Schema {
         version,
         entities: Vec::new(),
+        ..Schema::default()
     };
     for (path, text) in specs {
         let file = sources.add(*path, *text);

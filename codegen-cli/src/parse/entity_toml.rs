@@ -292,7 +292,7 @@ fn parse_default(
         },
         DeValue::Boolean(b) => DefaultValue::Bool(*b),
         DeValue::Array(_) | DeValue::Table(_) => {
-            DefaultValue::Json(to_json(value.get_ref()).to_string())
+            DefaultValue::Json(to_json(file, context, value, diags)?.to_string())
         }
         DeValue::Datetime(_) => {
             diags.push(
@@ -306,23 +306,52 @@ fn parse_default(
     Some(Located::new(parsed, origin))
 }
 
-/// Converts a TOML value into JSON, for `json` defaults written as arrays or tables.
-fn to_json(value: &DeValue<'_>) -> serde_json::Value {
+/// Converts a TOML value into JSON, for `json` defaults written as arrays or tables. A number
+/// JSON cannot hold (`nan`, `inf`, an integer beyond 64 bits) is an error at that number,
+/// never a silent `null`.
+fn to_json(
+    file: FileId,
+    context: &str,
+    value: &Spanned<DeValue<'_>>,
+    diags: &mut Diagnostics,
+) -> Option<serde_json::Value> {
     use serde_json::Value as J;
-    match value {
+    let origin = || Origin::file(file, value.span());
+    Some(match value.get_ref() {
         DeValue::String(s) => J::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_or(J::Null, J::from),
-        DeValue::Float(f) => f.as_str().parse::<f64>().ok().map_or(J::Null, J::from),
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(i) => J::from(i),
+            Err(_) => {
+                diags.push(super::default_out_of_range(origin(), context));
+                return None;
+            }
+        },
+        DeValue::Float(f) => match f.as_str().parse::<f64>() {
+            Ok(f) if f.is_finite() => J::from(f),
+            _ => {
+                diags.push(super::default_not_finite(origin(), context));
+                return None;
+            }
+        },
         DeValue::Boolean(b) => J::Bool(*b),
         DeValue::Datetime(d) => J::String(d.to_string()),
-        DeValue::Array(items) => J::Array(items.iter().map(|v| to_json(v.get_ref())).collect()),
+        DeValue::Array(items) => J::Array(
+            items
+                .iter()
+                .map(|v| to_json(file, context, v, diags))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Option<_>>()?,
+        ),
         DeValue::Table(table) => J::Object(
             table
                 .iter()
-                .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
-                .collect(),
+                .map(|(k, v)| Some((k.get_ref().to_string(), to_json(file, context, v, diags)?)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Option<_>>()?,
         ),
-    }
+    })
 }
 
 fn parse_indexes(

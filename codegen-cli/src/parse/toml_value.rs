@@ -136,8 +136,17 @@ pub(crate) fn report_syntax_errors(
     text_len: usize,
     diags: &mut Diagnostics,
 ) -> bool {
-    for error in errors {
+    for (i, error) in errors.iter().enumerate() {
         let span = error.span().unwrap_or(text_len..text_len);
+        // One mistake can fail several enclosing rules at the same place (an unclosed string
+        // also leaves its inline table unclosed): report the innermost, reported last, once.
+        let start = |e: &toml::de::Error| e.span().map_or(text_len, |s| s.start);
+        if errors[i + 1..]
+            .iter()
+            .any(|later| start(later) == span.start)
+        {
+            continue;
+        }
         let message = error.message().trim_end().to_string();
         diags.push(
             Diagnostic::error(Origin::file(file, span), format!("invalid TOML: {message}"))

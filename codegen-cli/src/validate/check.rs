@@ -18,10 +18,7 @@ pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
                     format!("{what} `{}`{context} is not a valid identifier", name.value),
                 )
                 .label("not an identifier")
-                .help(format!(
-                    "use ASCII letters, digits and `_`, not starting with a digit, for example `{}`",
-                    to_identifier(&name.value)
-                )),
+                .help(identifier_help(&name.value)),
             );
         }
     };
@@ -32,6 +29,18 @@ pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
         for field in &entity.fields {
             check("field name", &field.name, &of_entity);
         }
+    }
+}
+
+/// How to write an identifier, with an example close to `name` when there is one (a name with
+/// no ASCII letter or digit, like `é`, has none worth showing).
+fn identifier_help(name: &str) -> String {
+    let rule = "use ASCII letters, digits and `_`, not starting with a digit";
+    let example = to_identifier(name);
+    if example.chars().any(|c| c.is_ascii_alphanumeric()) {
+        format!("{rule}, for example `{example}`")
+    } else {
+        rule.to_string()
     }
 }
 
@@ -376,11 +385,13 @@ fn distinct(columns: &[Located<String>]) -> String {
 
 /// `references` names the table of an entity in the project (rows reference its `id`).
 pub fn references_resolve(schema: &Schema, diags: &mut Diagnostics) {
-    let tables: Vec<&str> = schema
-        .entities
-        .iter()
-        .map(|e| e.table.value.as_str())
-        .collect();
+    let mut tables: Vec<&str> = Vec::new();
+    for entity in &schema.entities {
+        // Two entities on one table are reported on their own; list the table once.
+        if !tables.contains(&entity.table.value.as_str()) {
+            tables.push(&entity.table.value);
+        }
+    }
     for entity in &schema.entities {
         for field in &entity.fields {
             let Some(target) = &field.references else {

@@ -25,8 +25,8 @@ pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
 /// the generator checks them against the whole project).
 pub fn validate_entity(entity: &Entity, diags: &mut Diagnostics) {
     let schema = Schema {
-        version: 0,
         entities: vec![entity.clone()],
+        ..Schema::default()
     };
     check::identifiers(&schema, diags);
     check::reserved_names(&schema, diags);
