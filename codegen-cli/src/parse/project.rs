@@ -18,7 +18,8 @@ use std::path::{Component, Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use super::toml_value::{TableReader, describe, report_syntax_errors};
+use super::keys::{KeyReader, Raw};
+use super::toml_value::{describe, reader, report_syntax_errors};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Origin, SourceMap};
 use crate::model::Located;
 use crate::symbol;
@@ -74,41 +75,36 @@ pub fn parse_project(
     if report_syntax_errors(file, &errors, text.len(), diags) {
         return None;
     }
-    let root_reader = TableReader {
-        file,
-        table: document.get_ref(),
-        context: format!("`{PROJECT_FILE}`"),
-    };
-    root_reader.check_keys(symbol::PROJECT_KEYS, "top-level", diags);
+    let document = document.get_ref();
+    let mut top = reader(file, document, format!("`{PROJECT_FILE}`"));
+    top.check_keys(symbol::PROJECT_KEYS, &[], "top-level", diags);
     let root = config_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
 
     let empty = DeTable::default();
-    let schema = sub_table(&root_reader, symbol::SCHEMA, &empty, diags);
-    let output = sub_table(&root_reader, symbol::OUTPUT, &empty, diags);
-    let schema = TableReader {
+    let mut schema = reader(
         file,
-        table: schema,
-        context: "`[schema]`".to_string(),
-    };
-    schema.check_keys(symbol::SCHEMA_KEYS, "schema", diags);
-    let output = TableReader {
+        sub_table(file, document, symbol::SCHEMA, &empty, diags),
+        "`[schema]`",
+    );
+    schema.check_keys(symbol::SCHEMA_KEYS, &[], "schema", diags);
+    let mut output = reader(
         file,
-        table: output,
-        context: "`[output]`".to_string(),
-    };
-    output.check_keys(symbol::OUTPUT_KEYS, "output", diags);
+        sub_table(file, document, symbol::OUTPUT, &empty, diags),
+        "`[output]`",
+    );
+    output.check_keys(symbol::OUTPUT_KEYS, &[], "output", diags);
 
     let version = match schema.get(symbol::VERSION) {
-        Some(value) => match value.get_ref() {
-            DeValue::Integer(i) => match u32::from_str_radix(i.as_str(), i.radix()) {
-                Ok(v) if v >= 1 => Located::new(v, Origin::file(file, value.span())),
+        Some(entry) => match &entry.value.raw {
+            Raw::Int(i) => match i.and_then(|i| u32::try_from(i).ok()) {
+                Some(v) if v >= 1 => Located::new(v, entry.value.origin.clone()),
                 _ => {
                     diags.push(
                         Diagnostic::error(
-                            Origin::file(file, value.span()),
+                            entry.value.origin.clone(),
                             "schema `version` must be a positive integer",
                         )
                         .help("versions count up from 1: `version = 1`"),
@@ -116,13 +112,13 @@ pub fn parse_project(
                     return None;
                 }
             },
-            other => {
+            _ => {
                 diags.push(
                     Diagnostic::error(
-                        Origin::file(file, value.span()),
+                        entry.value.origin.clone(),
                         format!(
                             "schema `version` must be an integer, found {}",
-                            describe(other)
+                            entry.value.describe()
                         ),
                     )
                     .help("write `version = 1` under `[schema]`"),
@@ -141,27 +137,19 @@ pub fn parse_project(
             return None;
         }
     };
-    let globs =
-        |key: &str, default: Option<&str>, diags: &mut Diagnostics| -> Vec<Located<String>> {
-            match schema.strings(key, diags) {
-                Some(list) => list
-                    .into_iter()
-                    .map(|s| {
-                        let span = s.span();
-                        Located::new(s.into_inner(), Origin::file(file, span))
-                    })
-                    .collect(),
-                None => default
-                    .map(|d| Located::new(d.to_string(), Origin::Generated))
-                    .into_iter()
-                    .collect(),
-            }
-        };
+    let globs = |key: &str, default: Option<&str>, diags: &mut Diagnostics| {
+        schema.strings(key, diags).unwrap_or_else(|| {
+            default
+                .map(|d| Located::new(d.to_string(), Origin::Generated))
+                .into_iter()
+                .collect()
+        })
+    };
     let entities = globs(symbol::ENTITIES, Some("schema/*.toml"), diags);
     let source_globs = globs(symbol::SOURCES, None, diags);
     let outside_allowed = schema
         .bool(symbol::ALLOW_OUTSIDE_PROJECT, diags)
-        .is_some_and(|b| b.into_inner());
+        .is_some_and(|b| b.value);
     let inside = |key: &str, path: &Located<String>, diags: &mut Diagnostics| {
         if !outside_allowed {
             check_inside_project(key, path, diags);
@@ -173,17 +161,10 @@ pub fn parse_project(
     for glob in &source_globs {
         inside(&format!("`{}` glob", symbol::SOURCES), glob, diags);
     }
-    let path = |reader: &TableReader<'_, '_>,
-                key: &str,
-                default: Option<&str>,
-                diags: &mut Diagnostics| {
-        match reader.string(key, diags) {
-            Some(s) => {
-                let span = s.span();
-                Some(Located::new(s.into_inner(), Origin::file(file, span)))
-            }
-            None => default.map(|d| Located::new(d.to_string(), Origin::Generated)),
-        }
+    let path = |reader: &KeyReader, key: &str, default: Option<&str>, diags: &mut Diagnostics| {
+        reader
+            .string(key, diags)
+            .or_else(|| default.map(|d| Located::new(d.to_string(), Origin::Generated)))
     };
     let history = path(&schema, symbol::HISTORY, Some("schema/history"), diags)?;
     let migrations = path(&output, symbol::MIGRATIONS, Some("migrations"), diags)?;
@@ -248,23 +229,26 @@ fn check_inside_project(what: &str, path: &Located<String>, diags: &mut Diagnost
     );
 }
 
+/// The table under `key` of the project file, or `empty` (with an error when `key` holds
+/// something else).
 fn sub_table<'a, 'i>(
-    reader: &TableReader<'a, 'i>,
+    file: FileId,
+    document: &'a DeTable<'i>,
     key: &str,
     empty: &'a DeTable<'i>,
     diags: &mut Diagnostics,
 ) -> &'a DeTable<'i> {
-    match reader.get(key) {
+    match document.get(key) {
         None => empty,
         Some(value) => match value.get_ref() {
             DeValue::Table(table) => table,
-            other => {
+            _ => {
                 diags.push(
                     Diagnostic::error(
-                        reader.origin(value.span()),
+                        Origin::file(file, value.span()),
                         format!(
                             "`{key}` in `{PROJECT_FILE}` must be a table, found {}",
-                            describe(other)
+                            describe(file, value)
                         ),
                     )
                     .help(format!("write `[{key}]` on its own line")),
