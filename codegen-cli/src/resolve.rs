@@ -8,7 +8,7 @@ use crate::model::{
     Column, ColumnRole, ConflictStrategy, DefaultValue, Entity, FieldType, Index, Table,
 };
 use crate::render::sql;
-use crate::symbol::FIELD_TIMESTAMPS;
+use crate::symbol::{FIELD_TIMESTAMPS, SYNC_COLUMNS};
 
 /// SQL for "now" in epoch milliseconds; works on every SQLite since 3.0 (no `unixepoch`).
 pub const NOW_MS_SQL: &str = "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
@@ -111,50 +111,46 @@ fn partial_label(index: &Index) -> Option<&'static str> {
     index.predicate.as_ref().map(|_| UNSYNCED)
 }
 
-fn sync_column(name: &str, ty: FieldType, nullable: bool, default_sql: Option<&str>) -> Column {
+/// The sync columns, in table order: the names and order of [`SYNC_COLUMNS`] (the one list,
+/// which also reserves them as field names), `field_timestamps` only for `field_merge`.
+pub fn sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
+    SYNC_COLUMNS
+        .iter()
+        .filter(|name| **name != FIELD_TIMESTAMPS || conflict == ConflictStrategy::FieldMerge)
+        .map(|name| sync_column(name))
+        .collect()
+}
+
+/// Everything about one sync column but its name and place (docs/contracts.md).
+fn sync_column(name: &str) -> Column {
+    let (ty, nullable, default_sql) = match name {
+        "id" => (FieldType::Uuid, false, None),
+        "server_id" => (FieldType::Text, true, None),
+        "created_at" | "updated_at" => (FieldType::Timestamp, false, Some(NOW_MS_SQL)),
+        "synced_at" => (FieldType::Timestamp, true, None),
+        "is_deleted" => (FieldType::Bool, false, Some("0")),
+        "version" => (FieldType::Integer, false, Some("1")),
+        "sync_status" => (FieldType::Text, false, Some("'pending'")),
+        FIELD_TIMESTAMPS => (FieldType::Json, false, Some("'{}'")),
+        other => unreachable!("sync column `{other}` of `symbol::SYNC_COLUMNS` has no definition"),
+    };
+    let check_sql = (name == "sync_status").then(|| {
+        let statuses = SYNC_STATUSES.map(sql::string_literal).join(", ");
+        format!("{} IN ({statuses})", sql::ident(name))
+    });
     Column {
         name: name.to_string(),
         ty,
         role: ColumnRole::Sync,
         nullable,
-        primary_key: false,
+        primary_key: name == "id",
         default_sql: default_sql.map(str::to_string),
-        check_sql: None,
+        check_sql,
         references: None,
         renamed_from: None,
         backfill: None,
         deprecated: false,
     }
-}
-
-/// The sync columns, in table order.
-pub fn sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
-    let statuses = SYNC_STATUSES.map(sql::string_literal).join(", ");
-    let mut columns = vec![
-        Column {
-            primary_key: true,
-            ..sync_column("id", FieldType::Uuid, false, None)
-        },
-        sync_column("server_id", FieldType::Text, true, None),
-        sync_column("created_at", FieldType::Timestamp, false, Some(NOW_MS_SQL)),
-        sync_column("updated_at", FieldType::Timestamp, false, Some(NOW_MS_SQL)),
-        sync_column("synced_at", FieldType::Timestamp, true, None),
-        sync_column("is_deleted", FieldType::Bool, false, Some("0")),
-        sync_column("version", FieldType::Integer, false, Some("1")),
-        Column {
-            check_sql: Some(format!("{} IN ({statuses})", sql::ident("sync_status"))),
-            ..sync_column("sync_status", FieldType::Text, false, Some("'pending'"))
-        },
-    ];
-    if conflict == ConflictStrategy::FieldMerge {
-        columns.push(sync_column(
-            FIELD_TIMESTAMPS,
-            FieldType::Json,
-            false,
-            Some("'{}'"),
-        ));
-    }
-    columns
 }
 
 /// The indexes sync reads by: pending rows for the push queue (partial, so it only holds rows

@@ -106,7 +106,9 @@ pub const OUTPUT_KEYS: &[&str] = &[MIGRATIONS, RUST];
 /// Every top-level table of `syncwright.toml`.
 pub const PROJECT_KEYS: &[&str] = &[SCHEMA, OUTPUT];
 
-/// The sync columns every entity gets, in table order; user fields may not use these names.
+/// The sync columns every entity gets, in table order (`field_timestamps` only for
+/// `field_merge` entities); user fields may not use these names. The one list:
+/// [`crate::resolve::sync_columns`] defines each of them in this order.
 pub const SYNC_COLUMNS: &[&str] = &[
     "id",
     "server_id",

@@ -386,3 +386,18 @@ fn nan_inf_and_oversized_integers_in_a_json_default_are_refused_where_they_stand
         ],
     );
 }
+
+#[test]
+fn a_rust_json_default_with_an_overflowing_float_is_refused_where_it_stands() {
+    // The Rust attributes and the TOML spec share one key reader: the same refusal, the same
+    // words, at the element itself.
+    check(
+        "rust_json_default_not_finite",
+        &[
+            "default of field `limits` of entity `visit` must be a finite number",
+            "src/model.rs:5:40",
+            "src/model.rs:5:47",
+            "found 2 problems",
+        ],
+    );
+}
