@@ -401,3 +401,17 @@ fn a_rust_json_default_with_an_overflowing_float_is_refused_where_it_stands() {
         ],
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_project_file_is_an_error_not_a_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("syncwright.toml");
+    let mkfifo = std::process::Command::new("mkfifo")
+        .arg(&config)
+        .status()
+        .expect("mkfifo runs");
+    assert!(mkfifo.success());
+    let error = syncwright_codegen::generate(&config).expect_err("a FIFO is refused");
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+}

@@ -27,15 +27,23 @@ pub struct LoadedProject {
     pub schema: Schema,
 }
 
-/// Reads a file into the source map.
+/// Reads a file (the project file, a snapshot, the lock) into the source map. Only a regular
+/// file is read: reading a FIFO would wait forever.
 pub(crate) fn read_source(
     sources: &mut SourceMap,
     path: &Path,
 ) -> Result<crate::diagnostic::FileId> {
-    let text = fs::read_to_string(path).map_err(|source| Error::Read {
+    let error = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        )));
+    }
+    let text = fs::read_to_string(path).map_err(error)?;
     Ok(sources.add(path, text))
 }
 
