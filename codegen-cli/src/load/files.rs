@@ -34,8 +34,18 @@ pub(super) fn expand_globs(
     let mut paths: BTreeMap<PathBuf, Origin> = BTreeMap::new();
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     for pattern in globs {
-        let full = config.resolve(&pattern.value);
-        let compiled = match Pattern::new(&full.to_string_lossy()) {
+        // The project folder is matched literally (its name may hold `[` or `*`); only the
+        // pattern the user wrote is a glob.
+        let root = if Path::new(&pattern.value).is_absolute() {
+            PathBuf::new()
+        } else {
+            config.root.clone()
+        };
+        let mut escaped = Pattern::escape(&root.to_string_lossy());
+        if !escaped.is_empty() && !escaped.ends_with(std::path::MAIN_SEPARATOR) {
+            escaped.push(std::path::MAIN_SEPARATOR);
+        }
+        let compiled = match Pattern::new(&format!("{escaped}{}", pattern.value)) {
             Ok(compiled) => compiled,
             Err(error) => {
                 diags.push(
@@ -49,8 +59,9 @@ pub(super) fn expand_globs(
             pattern: &compiled,
             found: Vec::new(),
             loops: Vec::new(),
+            implicit_dot: false,
         };
-        walk.start(&full);
+        walk.start(&root, Path::new(&pattern.value));
         for (link, target) in &walk.loops {
             diags.push(
                 Diagnostic::error(
@@ -98,14 +109,17 @@ struct Walk<'p> {
     pattern: &'p Pattern,
     found: Vec<PathBuf>,
     loops: Vec<(PathBuf, PathBuf)>,
+    /// Whether the walk started at a `.` the pattern does not have, to be taken off again.
+    implicit_dot: bool,
 }
 
 impl Walk<'_> {
-    /// Walks from the longest leading part of `full` without wildcards.
-    fn start(&mut self, full: &Path) {
-        let mut base = PathBuf::new();
+    /// Walks from `root` (taken as it is) joined with the longest leading part of `pattern`
+    /// without wildcards.
+    fn start(&mut self, root: &Path, pattern: &Path) {
+        let mut base = root.to_path_buf();
         let mut rest = Vec::new();
-        for component in full.components() {
+        for component in pattern.components() {
             let text = component.as_os_str().to_string_lossy();
             if rest.is_empty() && !text.contains(['*', '?', '[']) {
                 base.push(component);
@@ -125,7 +139,8 @@ impl Walk<'_> {
         } else {
             Some(rest.len())
         };
-        let start = if base.as_os_str().is_empty() {
+        self.implicit_dot = base.as_os_str().is_empty();
+        let start = if self.implicit_dot {
             PathBuf::from(Component::CurDir.as_os_str())
         } else {
             base
@@ -161,10 +176,10 @@ impl Walk<'_> {
         stack.push(canonical);
         for path in entries {
             // `./schema/x.toml` is matched as `schema/x.toml`, as the glob was written.
-            let path = path
-                .strip_prefix(".")
-                .map(Path::to_path_buf)
-                .unwrap_or(path);
+            let path = match path.strip_prefix(".") {
+                Ok(stripped) if self.implicit_dot => stripped.to_path_buf(),
+                _ => path,
+            };
             if path.is_dir() {
                 self.dir(&path, depth.map(|d| d - 1), stack);
             } else if self.pattern.matches_path_with(&path, MATCH) {

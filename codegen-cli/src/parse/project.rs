@@ -191,6 +191,15 @@ pub fn parse_project(
 
 /// Whether `path`, relative to the project folder, stays inside it: not absolute, and no `..`
 /// climbing above where it started. Decided on the text alone, so a glob counts as its path.
+///
+/// ```
+/// use syncwright_codegen::parse::project::stays_inside;
+/// assert!(stays_inside("schema/*.toml"));
+/// assert!(stays_inside("schema/../migrations"));
+/// assert!(!stays_inside("../shared/*.toml"));
+/// assert!(!stays_inside("schema/**/../../x.toml"));
+/// assert!(!stays_inside("/etc/specs"));
+/// ```
 pub fn stays_inside(path: &str) -> bool {
     let mut depth = 0usize;
     for component in Path::new(path).components() {
@@ -201,6 +210,8 @@ pub fn stays_inside(path: &str) -> bool {
                 Some(up) => depth = up,
                 None => return false,
             },
+            // `**` may match no folder at all, so it does not count as one.
+            Component::Normal(name) if name == "**" => {}
             Component::Normal(_) => depth += 1,
         }
     }
