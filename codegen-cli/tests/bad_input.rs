@@ -415,3 +415,35 @@ fn a_fifo_as_the_project_file_is_an_error_not_a_wait() {
     let error = syncwright_codegen::generate(&config).expect_err("a FIFO is refused");
     assert!(error.to_string().contains("not a regular file"), "{error}");
 }
+
+#[test]
+fn globs_match_in_a_project_folder_named_with_brackets_and_with_a_leading_dot_slash() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app[1]");
+    std::fs::create_dir_all(project.join("schema/more")).unwrap();
+    std::fs::write(
+        project.join("syncwright.toml"),
+        "[schema]\nversion = 1\nentities = [\"./schema/*.toml\", \"schema/**/*.toml\"]\n",
+    )
+    .unwrap();
+    for (file, name) in [
+        ("schema/task.toml", "task"),
+        ("schema/more/tag.toml", "tag"),
+    ] {
+        std::fs::write(
+            project.join(file),
+            format!("[entity]\nname = \"{name}\"\n[fields]\nlabel = \"text\"\n"),
+        )
+        .unwrap();
+    }
+    let loaded = syncwright_codegen::load::load_project(&project.join("syncwright.toml"))
+        .unwrap_or_else(|e| panic!("both specs load, each once: {e}"));
+    let mut names: Vec<&str> = loaded
+        .schema
+        .entities
+        .iter()
+        .map(|e| e.name.value.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["tag", "task"]);
+}
