@@ -11,7 +11,6 @@ use super::keys::{self, KeyReader};
 use super::toml_value::{describe, reader, report_syntax_errors};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Origin, SourceMap};
 use crate::model::{Entity, Field, FieldType, IndexSpec, Located};
-use crate::naming::plural;
 use crate::symbol;
 
 /// Parses the entity spec in `file`. Returns `None` when the file cannot be read as an entity
@@ -70,11 +69,7 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
         return None;
     };
     let entity_name = name.value.clone();
-    let table = header
-        .string(symbol::TABLE, diags)
-        .unwrap_or_else(|| Located::new(plural(&entity_name), name.origin.clone()));
-    let conflict = header.conflict(diags);
-    let deprecated = header.bool(symbol::DEPRECATED, diags);
+    let mut entity = header.entity(name, Origin::file(file, entity_value.span()), diags);
 
     let fields = match root.get(symbol::FIELDS) {
         None => Vec::new(),
@@ -98,17 +93,9 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
             }
         },
     };
-    let indexes = parse_indexes(file, &entity_name, root, diags);
-
-    Some(Entity {
-        name,
-        table,
-        conflict,
-        fields,
-        indexes,
-        deprecated,
-        origin: Origin::file(file, entity_value.span()),
-    })
+    entity.fields = fields;
+    entity.indexes = parse_indexes(file, &entity_name, root, diags);
+    Some(entity)
 }
 
 fn parse_field(

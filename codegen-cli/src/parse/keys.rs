@@ -6,8 +6,8 @@
 //! the Rust attributes accept the same keys and values, and report them in the same words.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Origin};
-use crate::model::{ConflictStrategy, DefaultValue, Field, FieldType, IndexSpec, Located};
-use crate::naming::did_you_mean;
+use crate::model::{ConflictStrategy, DefaultValue, Entity, Field, FieldType, IndexSpec, Located};
+use crate::naming::{did_you_mean, plural};
 use crate::symbol;
 
 /// A value as written, before a key gives it a meaning.
@@ -352,6 +352,24 @@ impl KeyReader {
             }
         };
         Some(Located::new(parsed, origin))
+    }
+
+    /// The entity the `[entity]` keys describe, once its `name` is known: its `table` (the
+    /// plural of the name by default), `conflict` and `deprecated`; fields and indexes empty,
+    /// for the front end to fill. `origin` is the whole declaration.
+    pub fn entity(&self, name: Located<String>, origin: Origin, diags: &mut Diagnostics) -> Entity {
+        let table = self
+            .string(symbol::TABLE, diags)
+            .unwrap_or_else(|| Located::new(plural(&name.value), name.origin.clone()));
+        Entity {
+            table,
+            conflict: self.conflict(diags),
+            deprecated: self.bool(symbol::DEPRECATED, diags),
+            name,
+            fields: Vec::new(),
+            indexes: Vec::new(),
+            origin,
+        }
     }
 
     /// Every option of a field besides its name, type and nullability, into `field`.

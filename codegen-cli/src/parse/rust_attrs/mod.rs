@@ -43,7 +43,7 @@ pub use types::{SUPPORTED_TYPES, type_text};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Origin};
 use crate::model::{Entity, Field, FieldType, IndexSpec, Located};
-use crate::naming::{plural, snake_case};
+use crate::naming::snake_case;
 use crate::parse::keys::{Entry, KeyReader, Raw, Syntax};
 use crate::symbol;
 
@@ -204,22 +204,8 @@ pub fn parse_struct(
             spans.origin(ident.span()),
         )
     });
-    let table = reader
-        .string(symbol::TABLE, diags)
-        .unwrap_or_else(|| Located::new(plural(&name.value), name.origin.clone()));
-    let conflict = reader.conflict(diags);
-    let deprecated = reader.bool(symbol::DEPRECATED, diags);
-
     let entity_name = name.value.clone();
-    let mut entity = Entity {
-        name,
-        table,
-        conflict,
-        fields: Vec::new(),
-        indexes: Vec::new(),
-        deprecated,
-        origin: spans.origin(input.span),
-    };
+    let mut entity = reader.entity(name, spans.origin(input.span), diags);
     let mut rust_fields = Vec::new();
     for field in &named.named {
         if let Some((model, rust)) = parse_field(spans, &entity_name, field, diags) {
