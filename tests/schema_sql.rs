@@ -162,14 +162,19 @@ fn fixture_schema_creates_every_table_column_and_index() {
             "{name}"
         );
     };
-    expect("idx_tasks_server_id", true, false, &["server_id"]);
-    expect("idx_tasks_sync_status", false, true, &["sync_status"]);
-    expect("idx_tasks_updated_at", false, false, &["updated_at"]);
-    expect("idx_tasks_is_deleted", false, false, &["is_deleted"]);
-    expect("idx_tasks_project_id", false, false, &["project_id"]);
-    expect("idx_tasks_priority", false, false, &["priority"]);
+    expect("unique tasks(server_id)", true, false, &["server_id"]);
     expect(
-        "idx_tasks_project_id_priority",
+        "tasks(sync_status) where unsynced",
+        false,
+        true,
+        &["sync_status"],
+    );
+    expect("tasks(updated_at)", false, false, &["updated_at"]);
+    expect("tasks(is_deleted)", false, false, &["is_deleted"]);
+    expect("tasks(project_id)", false, false, &["project_id"]);
+    expect("tasks(priority)", false, false, &["priority"]);
+    expect(
+        "tasks(project_id,priority)",
         false,
         false,
         &["project_id", "priority"],
@@ -182,7 +187,7 @@ fn fixture_schema_creates_every_table_column_and_index() {
         foreign_keys(&conn, "photos"),
         [("inspection_id".into(), "inspections".into(), "id".into())]
     );
-    expect_unique(&conn, "photos", "idx_photos_sha256");
+    expect_unique(&conn, "photos", "unique photos(sha256)");
 
     let queue: Vec<String> = columns(&conn, "_sync_queue")
         .into_iter()

@@ -47,17 +47,6 @@ impl SourceMap {
     pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
         self.files.iter()
     }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, id: FileId, offset: usize) -> (usize, usize) {
-        let text = &self.get(id).text;
-        let offset = offset.min(text.len());
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
-    }
 }
 
 /// Where a piece of the schema came from.
@@ -168,26 +157,12 @@ impl Diagnostics {
         self.items.iter()
     }
 
-    /// Consumes the collector.
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
-    }
-
     /// Sorts problems by file and position so output is stable whatever order checks ran in.
     pub fn sort(&mut self) {
         self.items.sort_by_key(|d| match &d.origin {
             Origin::File { file, range } => (0, file.0, range.start),
             Origin::Macro(_) | Origin::Generated => (1, 0, 0),
         });
-    }
-
-    /// `Ok(value)` when empty, the collected problems otherwise.
-    pub fn finish<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
     }
 }
 

@@ -116,7 +116,10 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
             let wanted = fresh
                 .column(&column.name)
                 .expect("every field has a column");
-            columns.push(evolve_column(column, wanted, field, entity, cx));
+            let mut evolved = evolve_column(column, wanted, field, entity, cx);
+            evolved.renamed_from = renamed_onto_existing(prev, column, wanted, field, entity, cx)
+                .or(evolved.renamed_from);
+            columns.push(evolved);
         } else if renamed_sources.contains(&column.name.as_str()) {
             // Expand phase of a rename: the old column stays, deprecated, while the spec says
             // the new field is renamed from it.
@@ -152,7 +155,8 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
 
     let mut indexes: Vec<Index> = Vec::new();
     for index in &prev.indexes {
-        let Some(wanted) = fresh.indexes.iter().find(|i| i.name == index.name) else {
+        // Matched by columns: the name also says whether the index is unique.
+        let Some(wanted) = fresh.indexes.iter().find(|i| i.columns == index.columns) else {
             continue;
         };
         if wanted.unique && !index.unique {
@@ -165,7 +169,7 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
     for index in fresh
         .indexes
         .iter()
-        .filter(|i| prev.indexes.iter().all(|p| p.name != i.name))
+        .filter(|i| prev.indexes.iter().all(|p| p.columns != i.columns))
     {
         if index.unique && index.columns.iter().any(|c| prev.column(c).is_some()) {
             cx.unique_added(index, entity);
@@ -211,6 +215,42 @@ fn evolve_column(
         deprecated: wanted.deprecated,
         ..prev.clone()
     }
+}
+
+/// The column a field existing in `prev` is now renamed from, when the release copies its
+/// values: a deprecated column brought back by a rename (`phone renamed_from = "mobile"` after
+/// `mobile` replaced `phone`) holds values from before its deprecation, so every row gets the
+/// source's value again (the plan's [`crate::plan::Step::CopyRenamed`]). A rename onto a
+/// column still in use, or bringing back a column whose values moved to another one without
+/// saying so, is refused: the app would read the old values.
+fn renamed_onto_existing(
+    prev: &Table,
+    column: &Column,
+    wanted: &Column,
+    field: &Field,
+    entity: &Entity,
+    cx: &mut Cx<'_>,
+) -> Option<String> {
+    let revived = column.deprecated && !wanted.deprecated;
+    let Some(from) = &field.renamed_from else {
+        if revived
+            && let Some(successor) = prev
+                .columns
+                .iter()
+                .find(|c| !c.deprecated && c.renamed_from.as_deref() == Some(column.name.as_str()))
+        {
+            cx.revived_without_renamed_from(column, successor, field, entity);
+        }
+        return None;
+    };
+    if !revived {
+        if !column.deprecated && column.renamed_from.as_deref() != Some(from.value.as_str()) {
+            cx.renamed_onto_live_column(column, field, entity);
+        }
+        return None;
+    }
+    cx.check_rename_source(prev, wanted, field, entity)
+        .then(|| from.value.clone())
 }
 
 fn new_table(entity: &Entity, cx: &mut Cx<'_>) -> Table {
@@ -463,6 +503,21 @@ impl Cx<'_> {
                 .help("the unique index would fail on upgrade: remove the default and make it `nullable = true` (NULLs never collide), then fill it from the app"),
             );
         }
+        if field.renamed_from.is_some() {
+            self.check_rename_source(prev, column, field, entity);
+        }
+    }
+
+    /// `renamed_from` names a domain column of the latest released version, of the same type
+    /// (a rename copies the values as they are). True when it does.
+    fn check_rename_source(
+        &mut self,
+        prev: &Table,
+        column: &Column,
+        field: &Field,
+        entity: &Entity,
+    ) -> bool {
+        let (name, entity_name) = (&column.name, &entity.name.value);
         if let Some(from) = &field.renamed_from {
             match prev.column(&from.value) {
                 Some(old) if old.role == ColumnRole::Domain && old.ty != column.ty => self.push(
@@ -483,10 +538,57 @@ impl Cx<'_> {
                         old.name
                     )),
                 ),
-                Some(old) if old.role == ColumnRole::Domain => {}
+                Some(old) if old.role == ColumnRole::Domain => return true,
                 _ => self.renamed_from_unknown(&from.value, &prev.name, field, entity),
             }
         }
+        false
+    }
+
+    /// A rename copies the old column into a new one; onto a column in use, the field would
+    /// keep that column's own values, not the ones it claims to be renamed from.
+    fn renamed_onto_live_column(&mut self, column: &Column, field: &Field, entity: &Entity) {
+        let name = &column.name;
+        let from = field.renamed_from.as_ref().expect("called for renames");
+        self.push(
+            Diagnostic::error(
+                from.origin.clone(),
+                format!(
+                    "field `{name}` of entity `{}` is renamed from `{}` in v{}, but `{name}` is a column in use in v{}",
+                    entity.name.value, from.value, self.to, self.from
+                ),
+            )
+            .label("rename onto an existing column")
+            .help(format!(
+                "`{name}` keeps its own values, so the app would not read those of `{}`: deprecate `{name}` first (`deprecated = true`) and rename onto it in a later version, or give the renamed field a new name",
+                from.value
+            )),
+        );
+    }
+
+    /// A deprecated column whose values moved to another column by a rename is stale: bringing
+    /// it back needs `renamed_from` so the values are copied back.
+    fn revived_without_renamed_from(
+        &mut self,
+        column: &Column,
+        successor: &Column,
+        field: &Field,
+        entity: &Entity,
+    ) {
+        let (name, newer) = (&column.name, &successor.name);
+        self.push(
+            Diagnostic::error(
+                field.name.origin.clone(),
+                format!(
+                    "field `{name}` of entity `{}` is no longer deprecated in v{}, but its values moved to `{newer}` (renamed from it) in v{} or earlier",
+                    entity.name.value, self.to, self.from
+                ),
+            )
+            .label("stale values")
+            .help(format!(
+                "apps since the rename write `{newer}`, not `{name}`: add `renamed_from = \"{newer}\"` to `{name}` so the upgrade copies the values back (`{newer}` then stays, deprecated)"
+            )),
+        );
     }
 
     /// `renamed_from` names a column of the latest released version.
@@ -511,8 +613,10 @@ impl Cx<'_> {
     /// Uniqueness cannot be added over rows that already exist: they may collide.
     fn unique_added(&mut self, index: &Index, entity: &Entity) {
         let declared = entity.indexes.iter().find(|spec| {
-            let columns: Vec<String> = spec.columns.iter().map(|c| c.value.clone()).collect();
-            resolve::index_name(&entity.table.value, &columns) == index.name
+            spec.columns
+                .iter()
+                .map(|c| &c.value)
+                .eq(index.columns.iter())
         });
         let field = entity.field(&index.columns[0]);
         let (origin, what) = match (declared, field) {
@@ -582,12 +686,13 @@ impl Cx<'_> {
         }
         self.push(
             Diagnostic::error(
-                Origin::Generated,
+                schema.version_origin.clone(),
                 format!(
-                    "entity `{}` (table `{}`) is removed in v{} but was not deprecated in v{}",
+                    "entity `{}` (table `{}`) is removed since v{}: no spec declares it, but v{} did not deprecate it",
                     table.entity, table.name, self.to, self.from
                 ),
             )
+            .label(format!("`{}` removed since v{}", table.entity, self.to))
             .help(format!(
                 "apps on v{} still read and write it: restore its spec with `deprecated = true` under `[entity]` in v{} and remove it in a later version",
                 self.from, self.to

@@ -20,7 +20,7 @@
 //!     { name = "priority", type = "integer", role = "domain", nullable = false, default_sql = "0" },
 //! ]
 //! indexes = [
-//!     { name = "idx_tasks_priority", columns = ["priority"] },
+//!     { name = "tasks(priority)", columns = ["priority"] },
 //! ]
 //! ```
 

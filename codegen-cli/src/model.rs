@@ -40,6 +40,9 @@ impl<T: PartialEq> PartialEq for Located<T> {
 pub struct Schema {
     /// The schema version from `syncwright.toml`.
     pub version: u32,
+    /// Where `version` is set, for messages about the version as a whole (a removed entity has
+    /// no spec left to point at).
+    pub version_origin: Origin,
     /// Every entity, in the order the spec files were read (sorted by path).
     pub entities: Vec<Entity>,
 }
@@ -378,7 +381,7 @@ pub struct Column {
 /// One index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
-    /// Deterministic name: `idx_<table>_<col>_<col>`.
+    /// Deterministic name: `<table>(<col>,<col>)`, see [`crate::resolve::index_name`].
     pub name: String,
     /// Indexed columns in order.
     pub columns: Vec<String>,

@@ -47,6 +47,14 @@ pub enum Step {
         /// The added column.
         column: Column,
     },
+    /// A deprecated column brought back by a rename (`renamed_from`): its values are from before
+    /// its deprecation, so every row takes the value of the column it is renamed from.
+    CopyRenamed {
+        /// The table.
+        table: String,
+        /// The column brought back; its `renamed_from` names the source.
+        column: Column,
+    },
     /// A new index (after backfills, so it is built over the final values).
     CreateIndex {
         /// The table.
@@ -132,6 +140,16 @@ fn alter(prev: &Table, next: &Table) -> Vec<Step> {
             });
         }
     }
+    for column in next.columns.iter().filter(|c| {
+        !c.deprecated
+            && c.renamed_from.is_some()
+            && prev.column(&c.name).is_some_and(|old| old.deprecated)
+    }) {
+        steps.push(Step::CopyRenamed {
+            table: name(),
+            column: column.clone(),
+        });
+    }
     for index in next.indexes.iter().filter(|i| !unchanged(i, prev)) {
         steps.push(Step::CreateIndex {
             table: name(),
@@ -161,6 +179,11 @@ pub fn summary(step: &Step) -> String {
         Step::Backfill { table, column } => {
             format!("`{table}`: field `{}` backfilled", column.name)
         }
+        Step::CopyRenamed { table, column } => format!(
+            "`{table}`: field `{}` renamed back from `{}`",
+            column.name,
+            column.renamed_from.as_deref().unwrap_or_default()
+        ),
         Step::CreateIndex { table, index } => format!("`{table}`: index `{}` added", index.name),
         Step::DropTable(table) => {
             format!("entity `{}` (table `{}`) dropped", table.entity, table.name)

@@ -8,7 +8,7 @@ use crate::model::{
     Column, ColumnRole, ConflictStrategy, DefaultValue, Entity, FieldType, Index, Table,
 };
 use crate::render::sql;
-use crate::symbol::FIELD_TIMESTAMPS;
+use crate::symbol::{FIELD_TIMESTAMPS, SYNC_COLUMNS};
 
 /// SQL for "now" in epoch milliseconds; works on every SQLite since 3.0 (no `unixepoch`).
 pub const NOW_MS_SQL: &str = "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
@@ -63,19 +63,42 @@ pub fn table(entity: &Entity) -> Table {
     }
 }
 
-/// The deterministic index name for `columns` of `table`.
-pub fn index_name(table: &str, columns: &[String]) -> String {
-    format!("idx_{table}_{}", columns.join("_"))
+/// What the partial sync index on `sync_status` holds, in its name.
+const UNSYNCED: &str = "unsynced";
+
+/// The deterministic name of an index of `table` over `columns`: `tasks(project_id,priority)`,
+/// `unique tasks(server_id)`, and the partial sync index `tasks(sync_status) where unsynced`.
+///
+/// Computed from one table alone (the derive sees one struct at a time) and injective: the
+/// parentheses, the comma and the space cannot occur in an identifier, so `a.b_c` and `a_b.c`,
+/// or `["a", "b"]` and `["a_b"]`, never share a name, and unique and plain indexes differ.
+/// Index and table names share one namespace in SQLite, ignoring case; an index name always
+/// holds a `(`, a table name never does, and none starts with the reserved `sqlite_`.
+///
+/// ```
+/// use syncwright_codegen::resolve::index_name;
+/// let columns = |c: &[&str]| c.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+/// assert_eq!(index_name("a", &columns(&["b_c"]), false, None), "a(b_c)");
+/// assert_eq!(index_name("a_b", &columns(&["c"]), false, None), "a_b(c)");
+/// assert_eq!(index_name("t", &columns(&["a", "b"]), true, None), "unique t(a,b)");
+/// ```
+pub fn index_name(table: &str, columns: &[String], unique: bool, partial: Option<&str>) -> String {
+    let unique = if unique { "unique " } else { "" };
+    let partial = partial.map(|p| format!(" where {p}")).unwrap_or_default();
+    format!("{unique}{table}({}){partial}", columns.join(","))
 }
 
+/// Adds the index over `columns` to `indexes`; the same columns declared twice (say
+/// `index = true` and a one-column `[[indexes]]`) make one index, unique if either asked for
+/// it.
 fn push_index(indexes: &mut Vec<Index>, table: &str, columns: Vec<String>, unique: bool) {
-    let name = index_name(table, &columns);
-    match indexes.iter_mut().find(|i| i.name == name) {
-        // The same columns declared twice (say `index = true` and a one-column `[[indexes]]`)
-        // make one index, unique if either asked for it.
-        Some(existing) => existing.unique |= unique,
+    match indexes.iter_mut().find(|i| i.columns == columns) {
+        Some(existing) => {
+            existing.unique |= unique;
+            existing.name = index_name(table, &columns, existing.unique, partial_label(existing));
+        }
         None => indexes.push(Index {
-            name,
+            name: index_name(table, &columns, unique, None),
             columns,
             unique,
             predicate: None,
@@ -83,15 +106,46 @@ fn push_index(indexes: &mut Vec<Index>, table: &str, columns: Vec<String>, uniqu
     }
 }
 
-fn sync_column(name: &str, ty: FieldType, nullable: bool, default_sql: Option<&str>) -> Column {
+/// The name part of a partial index's predicate (only the sync index on `sync_status` has one).
+fn partial_label(index: &Index) -> Option<&'static str> {
+    index.predicate.as_ref().map(|_| UNSYNCED)
+}
+
+/// The sync columns, in table order: the names and order of [`SYNC_COLUMNS`] (the one list,
+/// which also reserves them as field names), `field_timestamps` only for `field_merge`.
+pub fn sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
+    SYNC_COLUMNS
+        .iter()
+        .filter(|name| **name != FIELD_TIMESTAMPS || conflict == ConflictStrategy::FieldMerge)
+        .map(|name| sync_column(name))
+        .collect()
+}
+
+/// Everything about one sync column but its name and place (docs/contracts.md).
+fn sync_column(name: &str) -> Column {
+    let (ty, nullable, default_sql) = match name {
+        "id" => (FieldType::Uuid, false, None),
+        "server_id" => (FieldType::Text, true, None),
+        "created_at" | "updated_at" => (FieldType::Timestamp, false, Some(NOW_MS_SQL)),
+        "synced_at" => (FieldType::Timestamp, true, None),
+        "is_deleted" => (FieldType::Bool, false, Some("0")),
+        "version" => (FieldType::Integer, false, Some("1")),
+        "sync_status" => (FieldType::Text, false, Some("'pending'")),
+        FIELD_TIMESTAMPS => (FieldType::Json, false, Some("'{}'")),
+        other => unreachable!("sync column `{other}` of `symbol::SYNC_COLUMNS` has no definition"),
+    };
+    let check_sql = (name == "sync_status").then(|| {
+        let statuses = SYNC_STATUSES.map(sql::string_literal).join(", ");
+        format!("{} IN ({statuses})", sql::ident(name))
+    });
     Column {
         name: name.to_string(),
         ty,
         role: ColumnRole::Sync,
         nullable,
-        primary_key: false,
+        primary_key: name == "id",
         default_sql: default_sql.map(str::to_string),
-        check_sql: None,
+        check_sql,
         references: None,
         renamed_from: None,
         backfill: None,
@@ -99,45 +153,19 @@ fn sync_column(name: &str, ty: FieldType, nullable: bool, default_sql: Option<&s
     }
 }
 
-/// The sync columns, in table order.
-pub fn sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
-    let statuses = SYNC_STATUSES.map(sql::string_literal).join(", ");
-    let mut columns = vec![
-        Column {
-            primary_key: true,
-            ..sync_column("id", FieldType::Uuid, false, None)
-        },
-        sync_column("server_id", FieldType::Text, true, None),
-        sync_column("created_at", FieldType::Timestamp, false, Some(NOW_MS_SQL)),
-        sync_column("updated_at", FieldType::Timestamp, false, Some(NOW_MS_SQL)),
-        sync_column("synced_at", FieldType::Timestamp, true, None),
-        sync_column("is_deleted", FieldType::Bool, false, Some("0")),
-        sync_column("version", FieldType::Integer, false, Some("1")),
-        Column {
-            check_sql: Some(format!("{} IN ({statuses})", sql::ident("sync_status"))),
-            ..sync_column("sync_status", FieldType::Text, false, Some("'pending'"))
-        },
-    ];
-    if conflict == ConflictStrategy::FieldMerge {
-        columns.push(sync_column(
-            FIELD_TIMESTAMPS,
-            FieldType::Json,
-            false,
-            Some("'{}'"),
-        ));
-    }
-    columns
-}
-
 /// The indexes sync reads by: pending rows for the push queue (partial, so it only holds rows
 /// still to sync), change order for incremental pulls, tombstones for purge, and the server id
 /// for matching pulled rows.
 pub fn sync_indexes(table: &str) -> Vec<Index> {
-    let one = |column: &str, unique: bool, predicate: Option<String>| Index {
-        name: index_name(table, &[column.to_string()]),
-        columns: vec![column.to_string()],
-        unique,
-        predicate,
+    let one = |column: &str, unique: bool, predicate: Option<String>| {
+        let columns = vec![column.to_string()];
+        let partial = predicate.as_ref().map(|_| UNSYNCED);
+        Index {
+            name: index_name(table, &columns, unique, partial),
+            columns,
+            unique,
+            predicate,
+        }
     };
     vec![
         one("server_id", true, None),
@@ -152,10 +180,15 @@ pub fn sync_indexes(table: &str) -> Vec<Index> {
 }
 
 /// The SQL literal of a default value for a column of type `ty` (validated to fit).
+///
+/// A line break in text stays inside the quoted literal (SQLite reads it as part of the
+/// string), always as LF: a CRLF in the spec is the file's line ending, not data, and migration
+/// checksums treat CRLF and LF alike.
 pub fn default_sql(value: &DefaultValue, ty: FieldType) -> String {
+    let text = |s: &str| s.replace("\r\n", "\n");
     if ty == FieldType::Json {
         let json = match value {
-            DefaultValue::Text(s) | DefaultValue::Json(s) => s.clone(),
+            DefaultValue::Text(s) | DefaultValue::Json(s) => text(s),
             DefaultValue::Integer(i) => i.to_string(),
             DefaultValue::Real(f) => format!("{f:?}"),
             DefaultValue::Bool(b) => b.to_string(),
@@ -163,7 +196,7 @@ pub fn default_sql(value: &DefaultValue, ty: FieldType) -> String {
         return sql::string_literal(&json);
     }
     match value {
-        DefaultValue::Text(s) | DefaultValue::Json(s) => sql::string_literal(s),
+        DefaultValue::Text(s) | DefaultValue::Json(s) => sql::string_literal(&text(s)),
         DefaultValue::Integer(i) if ty == FieldType::Real => format!("{:?}", *i as f64),
         DefaultValue::Integer(i) => i.to_string(),
         DefaultValue::Real(f) => format!("{f:?}"),

@@ -93,18 +93,22 @@ pub const ENTITIES: &str = "entities";
 pub const SOURCES: &str = "sources";
 /// `[schema]` key: snapshot directory.
 pub const HISTORY: &str = "history";
+/// `[schema]` key: let paths and globs point outside the project folder.
+pub const ALLOW_OUTSIDE_PROJECT: &str = "allow_outside_project";
 /// `[output]` key: migrations directory.
 pub const MIGRATIONS: &str = "migrations";
 /// `[output]` key: directory for generated Rust structs.
 pub const RUST: &str = "rust";
 /// Every key allowed in `[schema]`.
-pub const SCHEMA_KEYS: &[&str] = &[VERSION, ENTITIES, SOURCES, HISTORY];
+pub const SCHEMA_KEYS: &[&str] = &[VERSION, ENTITIES, SOURCES, HISTORY, ALLOW_OUTSIDE_PROJECT];
 /// Every key allowed in `[output]`.
 pub const OUTPUT_KEYS: &[&str] = &[MIGRATIONS, RUST];
 /// Every top-level table of `syncwright.toml`.
 pub const PROJECT_KEYS: &[&str] = &[SCHEMA, OUTPUT];
 
-/// The sync columns every entity gets, in table order; user fields may not use these names.
+/// The sync columns every entity gets, in table order (`field_timestamps` only for
+/// `field_merge` entities); user fields may not use these names. The one list:
+/// [`crate::resolve::sync_columns`] defines each of them in this order.
 pub const SYNC_COLUMNS: &[&str] = &[
     "id",
     "server_id",

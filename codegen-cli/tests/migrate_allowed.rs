@@ -85,7 +85,7 @@ fn deprecated_field_and_entity_are_dropped_in_the_next_version() {
     insta::assert_snapshot!("deprecate", v2);
     insta::assert_snapshot!("drop", v3);
     // Indexes on the column go before the column (SQLite refuses to drop an indexed column).
-    assert!(v2.find("DROP INDEX IF EXISTS \"idx_notes_code\"").is_some());
+    assert!(v2.find("DROP INDEX IF EXISTS \"notes(code)\"").is_some());
 
     run(&conn, &project, "migrations/0002_deprecate_code.sql");
     run(&conn, &project, "migrations/0003_drop_code.sql");
@@ -116,4 +116,125 @@ fn deprecated_field_and_entity_are_dropped_in_the_next_version() {
             .collect()
     };
     assert_eq!(columns(&conn), columns(&fresh));
+}
+
+const CONTACT_V1: &str =
+    "[entity]\nname = \"contact\"\n\n[fields]\nphone = { type = \"text\", nullable = true }\n";
+const CONTACT_MOBILE: &str = "[entity]\nname = \"contact\"\n\n[fields]\nphone  = { type = \"text\", nullable = true, deprecated = true }\nmobile = { type = \"text\", nullable = true, renamed_from = \"phone\" }\n";
+const CONTACT_PHONE_AGAIN: &str = "[entity]\nname = \"contact\"\n\n[fields]\nphone  = { type = \"text\", nullable = true, renamed_from = \"mobile\" }\nmobile = { type = \"text\", nullable = true, deprecated = true }\n";
+
+fn contact(text: &str) -> Specs {
+    Specs::from([("contact.toml", text.to_string())])
+}
+
+fn phones(conn: &Connection) -> Vec<(String, Option<String>)> {
+    conn.prepare("SELECT id, phone FROM contacts ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn renaming_back_onto_a_deprecated_column_copies_the_current_values() {
+    let project = Project::new();
+    let conn = Connection::open_in_memory().unwrap();
+    project.release(1, &contact(CONTACT_V1), "init");
+    run(&conn, &project, "migrations/0001_init.sql");
+    conn.execute_batch("INSERT INTO contacts (id, phone) VALUES ('a', 'old-a'), ('b', 'old-b');")
+        .unwrap();
+    project.release(2, &contact(CONTACT_MOBILE), "mobile");
+    run(&conn, &project, "migrations/0002_mobile.sql");
+    // On v2 the app writes `mobile` only: a changed number, a cleared one and a new row.
+    conn.execute_batch(
+        "UPDATE contacts SET mobile = 'new-a' WHERE id = 'a';
+         UPDATE contacts SET mobile = NULL WHERE id = 'b';
+         INSERT INTO contacts (id, mobile) VALUES ('c', 'new-c');",
+    )
+    .unwrap();
+
+    project.release(3, &contact(CONTACT_PHONE_AGAIN), "phone_again");
+    let sql = project.read("migrations/0003_phone_again.sql");
+    assert!(
+        sql.contains("-- `contacts`: `phone` is renamed back from `mobile`"),
+        "the migration says it copies the values back:\n{sql}"
+    );
+    run(&conn, &project, "migrations/0003_phone_again.sql");
+    assert_eq!(
+        phones(&conn),
+        [
+            ("a".to_string(), Some("new-a".to_string())),
+            ("b".to_string(), None),
+            ("c".to_string(), Some("new-c".to_string())),
+        ],
+        "the app on v3 reads the values written on v2"
+    );
+}
+
+#[test]
+fn renaming_onto_a_column_dropped_earlier_adds_it_again_with_the_current_values() {
+    let project = Project::new();
+    let conn = Connection::open_in_memory().unwrap();
+    project.release(1, &contact(CONTACT_V1), "init");
+    run(&conn, &project, "migrations/0001_init.sql");
+    project.release(2, &contact(CONTACT_MOBILE), "mobile");
+    run(&conn, &project, "migrations/0002_mobile.sql");
+    conn.execute_batch("INSERT INTO contacts (id, mobile) VALUES ('a', 'new-a');")
+        .unwrap();
+    let only_mobile =
+        "[entity]\nname = \"contact\"\n\n[fields]\nmobile = { type = \"text\", nullable = true }\n";
+    project.release(3, &contact(only_mobile), "drop_phone");
+    run(&conn, &project, "migrations/0003_drop_phone.sql");
+    let phone_from_mobile = "[entity]\nname = \"contact\"\n\n[fields]\nmobile = { type = \"text\", nullable = true, deprecated = true }\nphone  = { type = \"text\", nullable = true, renamed_from = \"mobile\" }\n";
+    project.release(4, &contact(phone_from_mobile), "phone_again");
+    run(&conn, &project, "migrations/0004_phone_again.sql");
+    assert_eq!(
+        phones(&conn),
+        [("a".to_string(), Some("new-a".to_string()))]
+    );
+}
+
+#[test]
+fn a_chain_of_renames_carries_the_values_to_the_last_name() {
+    let project = Project::new();
+    let conn = Connection::open_in_memory().unwrap();
+    project.release(1, &contact(CONTACT_V1), "init");
+    run(&conn, &project, "migrations/0001_init.sql");
+    conn.execute_batch("INSERT INTO contacts (id, phone) VALUES ('a', 'v1');")
+        .unwrap();
+    project.release(2, &contact(CONTACT_MOBILE), "mobile");
+    run(&conn, &project, "migrations/0002_mobile.sql");
+    conn.execute_batch("UPDATE contacts SET mobile = 'v2' WHERE id = 'a';")
+        .unwrap();
+    let cell = "[entity]\nname = \"contact\"\n\n[fields]\nmobile = { type = \"text\", nullable = true, deprecated = true }\ncell   = { type = \"text\", nullable = true, renamed_from = \"mobile\" }\n";
+    project.release(3, &contact(cell), "cell");
+    run(&conn, &project, "migrations/0003_cell.sql");
+    conn.execute_batch("UPDATE contacts SET cell = 'v3' WHERE id = 'a';")
+        .unwrap();
+    let phone_from_cell = "[entity]\nname = \"contact\"\n\n[fields]\ncell  = { type = \"text\", nullable = true, deprecated = true }\nphone = { type = \"text\", nullable = true, renamed_from = \"cell\" }\n";
+    project.release(4, &contact(phone_from_cell), "phone_again");
+    run(&conn, &project, "migrations/0004_phone_again.sql");
+    assert_eq!(phones(&conn), [("a".to_string(), Some("v3".to_string()))]);
+}
+
+#[test]
+fn a_multi_line_text_default_fills_existing_rows_with_lf_line_ends() {
+    let project = Project::new();
+    let conn = Connection::open_in_memory().unwrap();
+    project.release(1, &contact(CONTACT_V1), "init");
+    run(&conn, &project, "migrations/0001_init.sql");
+    conn.execute_batch("INSERT INTO contacts (id) VALUES ('a');")
+        .unwrap();
+    let with_note = format!(
+        "{CONTACT_V1}note  = {{ type = \"text\", default = \"line one\\r\\nCOMMIT;\\nline three\" }}\n"
+    );
+    project.release(2, &contact(&with_note), "note");
+    let sql = project.read("migrations/0002_note.sql");
+    assert!(!sql.contains('\r'), "no CR reaches the migration:\n{sql:?}");
+    run(&conn, &project, "migrations/0002_note.sql");
+    let note: String = conn
+        .query_row("SELECT note FROM contacts WHERE id = 'a'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(note, "line one\nCOMMIT;\nline three");
 }

@@ -123,7 +123,13 @@ fn removed_field_that_was_not_deprecated() {
 fn removed_entity_that_was_not_deprecated() {
     let mut v2 = v1();
     v2.remove("tag.toml");
-    insta::assert_snapshot!(refused(v2));
+    let report = refused(v2);
+    // The spec is gone, so the message points at the version that removes it.
+    assert!(
+        report.contains("is removed since v2") && report.contains("[project]/syncwright.toml:2:11"),
+        "{report}"
+    );
+    insta::assert_snapshot!(report);
 }
 
 #[test]
@@ -411,4 +417,63 @@ fn released_snapshot_was_edited() {
         "rating     = { type = \"integer\", nullable = true }\npriority ",
     );
     insta::assert_snapshot!(refused_after(&project, 2, v2));
+}
+
+#[test]
+fn rename_onto_a_column_in_use() {
+    // `code` keeps its own values, so it cannot claim to hold `notes`'.
+    let v2 = edit(
+        v1(),
+        "task.toml",
+        "notes      = { type = \"text\", nullable = true }\n",
+        "",
+    );
+    let v2 = edit(
+        v2,
+        "task.toml",
+        r#"code       = { type = "text", nullable = true, index = true }"#,
+        r#"notes      = { type = "text", nullable = true, deprecated = true }
+code       = { type = "text", nullable = true, index = true, renamed_from = "notes" }"#,
+    );
+    insta::assert_snapshot!(refused(v2));
+}
+
+#[test]
+fn reviving_a_renamed_column_without_renamed_from() {
+    let project = Project::new();
+    project.release(1, &v1(), "init");
+    let v2 = edit(
+        v1(),
+        "task.toml",
+        "notes      = { type = \"text\", nullable = true }\n",
+        "notes      = { type = \"text\", nullable = true, deprecated = true }\nremarks    = { type = \"text\", nullable = true, renamed_from = \"notes\" }\n",
+    );
+    project.release(2, &v2, "remarks");
+    let v3 = edit(
+        v1(),
+        "task.toml",
+        "notes      = { type = \"text\", nullable = true }\n",
+        "notes      = { type = \"text\", nullable = true }\nremarks    = { type = \"text\", nullable = true, deprecated = true }\n",
+    );
+    insta::assert_snapshot!(refused_after(&project, 3, v3));
+}
+
+#[test]
+fn renaming_back_from_a_field_of_another_type() {
+    let project = Project::new();
+    project.release(1, &v1(), "init");
+    let v2 = edit(
+        v1(),
+        "task.toml",
+        "notes      = { type = \"text\", nullable = true }\n",
+        "notes      = { type = \"text\", nullable = true, deprecated = true }\nremarks    = { type = \"integer\", nullable = true }\n",
+    );
+    project.release(2, &v2, "remarks");
+    let v3 = edit(
+        v1(),
+        "task.toml",
+        "notes      = { type = \"text\", nullable = true }\n",
+        "notes      = { type = \"text\", nullable = true, renamed_from = \"remarks\" }\nremarks    = { type = \"integer\", nullable = true, deprecated = true }\n",
+    );
+    insta::assert_snapshot!(refused_after(&project, 3, v3));
 }

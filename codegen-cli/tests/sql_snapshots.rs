@@ -103,21 +103,76 @@ unique = true
         ),
     ]);
     for expected in [
-        r#"CREATE UNIQUE INDEX IF NOT EXISTS "idx_tasks_server_id" ON "tasks" ("server_id");"#,
-        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_sync_status" ON "tasks" ("sync_status") WHERE "sync_status" <> 'synced';"#,
-        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_updated_at" ON "tasks" ("updated_at");"#,
-        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_is_deleted" ON "tasks" ("is_deleted");"#,
-        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_project_id" ON "tasks" ("project_id");"#,
-        r#"CREATE UNIQUE INDEX IF NOT EXISTS "idx_tasks_code" ON "tasks" ("code");"#,
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique tasks(server_id)" ON "tasks" ("server_id");"#,
+        r#"CREATE INDEX IF NOT EXISTS "tasks(sync_status) where unsynced" ON "tasks" ("sync_status") WHERE "sync_status" <> 'synced';"#,
+        r#"CREATE INDEX IF NOT EXISTS "tasks(updated_at)" ON "tasks" ("updated_at");"#,
+        r#"CREATE INDEX IF NOT EXISTS "tasks(is_deleted)" ON "tasks" ("is_deleted");"#,
+        r#"CREATE INDEX IF NOT EXISTS "tasks(project_id)" ON "tasks" ("project_id");"#,
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique tasks(code)" ON "tasks" ("code");"#,
         // `index = true` and a one-column unique `[[indexes]]` on the same field make one index.
-        r#"CREATE UNIQUE INDEX IF NOT EXISTS "idx_tasks_priority" ON "tasks" ("priority");"#,
-        r#"CREATE INDEX IF NOT EXISTS "idx_tasks_project_id_priority" ON "tasks" ("project_id", "priority");"#,
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique tasks(priority)" ON "tasks" ("priority");"#,
+        r#"CREATE INDEX IF NOT EXISTS "tasks(project_id,priority)" ON "tasks" ("project_id", "priority");"#,
     ] {
         assert!(sql.contains(expected), "missing {expected}\n{sql}");
     }
-    assert_eq!(sql.matches("idx_tasks_priority\"").count(), 1, "{sql}");
+    assert_eq!(sql.matches("(\"priority\")").count(), 1, "{sql}");
     // Parents come before the tables that reference them.
     assert!(sql.find("\"projects\" (").unwrap() < sql.find("\"tasks\" (").unwrap());
+}
+
+/// The `CREATE ... INDEX` statements of `sql`.
+fn index_statements(sql: &str) -> Vec<&str> {
+    sql.lines()
+        .filter(|l| l.starts_with("CREATE ") && l.contains(" INDEX "))
+        .collect()
+}
+
+#[test]
+fn index_names_never_collide_across_tables_and_column_lists() {
+    // `a.b_c` and `a_b.c`, and `["x", "y"]` and `["x_y"]`, gave one name each before: the second
+    // index was skipped and its `unique` lost.
+    let sql = schema_sql_of(&[
+        (
+            "a.toml",
+            "[entity]\nname = \"a\"\ntable = \"a\"\n[fields]\nb_c = { type = \"text\", unique = true }\nx = \"text\"\ny = \"text\"\nx_y = \"text\"\n[[indexes]]\ncolumns = [\"x\", \"y\"]\nunique = true\n[[indexes]]\ncolumns = [\"x_y\"]\n",
+        ),
+        (
+            "a_b.toml",
+            "[entity]\nname = \"a_b\"\ntable = \"a_b\"\n[fields]\nc = { type = \"text\", unique = true }\n",
+        ),
+    ]);
+    for expected in [
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique a(b_c)" ON "a" ("b_c");"#,
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique a_b(c)" ON "a_b" ("c");"#,
+        r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique a(x,y)" ON "a" ("x", "y");"#,
+        r#"CREATE INDEX IF NOT EXISTS "a(x_y)" ON "a" ("x_y");"#,
+    ] {
+        assert!(sql.contains(expected), "missing {expected}\n{sql}");
+    }
+    let statements = index_statements(&sql);
+    let names: std::collections::BTreeSet<String> = statements
+        .iter()
+        .map(|l| l.split('"').nth(1).unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(
+        names.len(),
+        statements.len(),
+        "every index has its own name:\n{sql}"
+    );
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&sql).unwrap();
+    let created: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        created as usize,
+        statements.len(),
+        "SQLite created every index"
+    );
 }
 
 #[test]
@@ -165,4 +220,24 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+#[test]
+fn a_multi_line_text_default_stays_one_literal_with_lf_line_ends() {
+    // The second line would be a `COMMIT;` line if the SQL were split by lines.
+    let spec = "[entity]\nname = \"note\"\n[fields]\nbody = { type = \"text\", default = \"first\\r\\nCOMMIT;\\nthird\" }\n";
+    let sql = schema_sql_of(&[("note.toml", spec)]);
+    assert!(!sql.contains('\r'), "no CR reaches the SQL:\n{sql:?}");
+    assert!(
+        sql.contains("DEFAULT 'first\nCOMMIT;\nthird'"),
+        "the default is one quoted literal:\n{sql}"
+    );
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&sql).unwrap();
+    conn.execute("INSERT INTO notes (id) VALUES ('a')", [])
+        .unwrap();
+    let body: String = conn
+        .query_row("SELECT body FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body, "first\nCOMMIT;\nthird");
 }

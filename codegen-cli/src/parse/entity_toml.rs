@@ -7,10 +7,10 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::toml_value::{TableReader, describe, report_syntax_errors};
+use super::keys::{self, KeyReader};
+use super::toml_value::{describe, reader, report_syntax_errors};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Origin, SourceMap};
-use crate::model::{ConflictStrategy, DefaultValue, Entity, Field, FieldType, IndexSpec, Located};
-use crate::naming::{did_you_mean, plural};
+use crate::model::{Entity, Field, FieldType, IndexSpec, Located};
 use crate::symbol;
 
 /// Parses the entity spec in `file`. Returns `None` when the file cannot be read as an entity
@@ -27,12 +27,9 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let root = TableReader {
-        file,
-        table: document.get_ref(),
-        context: format!("entity spec `{stem}`"),
-    };
-    root.check_keys(symbol::TOP_LEVEL_KEYS, "top-level", diags);
+    let root = document.get_ref();
+    let mut top = reader(file, root, format!("entity spec `{stem}`"));
+    top.check_keys(symbol::TOP_LEVEL_KEYS, &[], "top-level", diags);
 
     let whole_file = Origin::file(file, 0..0);
     let Some(entity_value) = root.get(symbol::ENTITY) else {
@@ -48,19 +45,15 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
                 Origin::file(file, entity_value.span()),
                 format!(
                     "`entity` must be a table, found {}",
-                    describe(entity_value.get_ref())
+                    describe(file, entity_value)
                 ),
             )
             .help("write `[entity]` on its own line, followed by `name = \"...\"`"),
         );
         return None;
     };
-    let header = TableReader {
-        file,
-        table: entity_table,
-        context: "`[entity]`".to_string(),
-    };
-    header.check_keys(symbol::ENTITY_KEYS, "entity", diags);
+    let mut header = reader(file, entity_table, "`[entity]`");
+    header.check_keys(symbol::ENTITY_KEYS, &[], "entity", diags);
     let Some(name) = header.string(symbol::NAME, diags) else {
         if header.get(symbol::NAME).is_none() {
             diags.push(
@@ -75,15 +68,8 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
         }
         return None;
     };
-    let entity_name = name.get_ref().clone();
-    let table = match header.string(symbol::TABLE, diags) {
-        Some(table) => located(file, table),
-        None => Located::new(plural(&entity_name), Origin::file(file, name.span())),
-    };
-    let conflict = parse_conflict(&header, diags);
-    let deprecated = header
-        .bool(symbol::DEPRECATED, diags)
-        .map(|v| located(file, v));
+    let entity_name = name.value.clone();
+    let mut entity = header.entity(name, Origin::file(file, entity_value.span()), diags);
 
     let fields = match root.get(symbol::FIELDS) {
         None => Vec::new(),
@@ -92,13 +78,13 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
                 .iter()
                 .filter_map(|(key, value)| parse_field(file, &entity_name, key, value, diags))
                 .collect(),
-            other => {
+            _ => {
                 diags.push(
                     Diagnostic::error(
                         Origin::file(file, value.span()),
                         format!(
                             "`fields` of entity `{entity_name}` must be a table, found {}",
-                            describe(other)
+                            describe(file, value)
                         ),
                     )
                     .help("write `[fields]` followed by one `name = { type = \"text\" }` per line"),
@@ -107,54 +93,9 @@ pub fn parse_entity(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) 
             }
         },
     };
-    let indexes = parse_indexes(file, &entity_name, &root, diags);
-
-    Some(Entity {
-        name: located(file, name),
-        table,
-        conflict,
-        fields,
-        indexes,
-        deprecated,
-        origin: Origin::file(file, entity_value.span()),
-    })
-}
-
-fn located<T>(file: FileId, spanned: Spanned<T>) -> Located<T> {
-    let span = spanned.span();
-    Located::new(spanned.into_inner(), Origin::file(file, span))
-}
-
-fn parse_conflict(
-    header: &TableReader<'_, '_>,
-    diags: &mut Diagnostics,
-) -> Located<ConflictStrategy> {
-    let Some(value) = header.string(symbol::CONFLICT, diags) else {
-        return Located::new(ConflictStrategy::default(), Origin::Generated);
-    };
-    let origin = header.origin(value.span());
-    match ConflictStrategy::parse(value.get_ref()) {
-        Some(strategy) => Located::new(strategy, origin),
-        None => {
-            let names = ConflictStrategy::ALL.map(ConflictStrategy::as_str);
-            let help = match did_you_mean(value.get_ref(), names) {
-                Some(s) => format!("did you mean `{s}`? strategies are: {}", names.join(", ")),
-                None => format!("strategies are: {}", names.join(", ")),
-            };
-            diags.push(
-                Diagnostic::error(
-                    origin.clone(),
-                    format!(
-                        "unknown conflict strategy `{}` in `[entity]`",
-                        value.get_ref()
-                    ),
-                )
-                .label("unknown strategy")
-                .help(help),
-            );
-            Located::new(ConflictStrategy::default(), origin)
-        }
-    }
+    entity.fields = fields;
+    entity.indexes = parse_indexes(file, &entity_name, root, diags);
+    Some(entity)
 }
 
 fn parse_field(
@@ -169,12 +110,8 @@ fn parse_field(
     let context = format!("field `{}` of entity `{entity}`", name.value);
     // Shorthand: `title = "text"` means `title = { type = "text" }`.
     if let DeValue::String(ty) = value.get_ref() {
-        let ty = parse_type(
-            file,
-            &context,
-            Spanned::new(value.span(), ty.to_string()),
-            diags,
-        )?;
+        let ty = Located::new(ty.to_string(), Origin::file(file, value.span()));
+        let ty = keys::field_type(&context, ty, diags)?;
         return Some(Field::new(name, ty, field_origin));
     }
     let DeValue::Table(table) = value.get_ref() else {
@@ -183,152 +120,47 @@ fn parse_field(
                 Origin::file(file, value.span()),
                 format!(
                     "{context} must be a table or a type name, found {}",
-                    describe(value.get_ref())
+                    describe(file, value)
                 ),
             )
             .help(format!("write `{} = {{ type = \"text\" }}`", name.value)),
         );
         return None;
     };
-    let reader = TableReader {
-        file,
-        table,
-        context: context.clone(),
-    };
-    reader.check_keys(symbol::FIELD_KEYS, "field", diags);
-    let ty = match reader.string(symbol::TYPE, diags) {
-        Some(ty) => parse_type(file, &context, ty, diags),
-        None => {
-            if reader.get(symbol::TYPE).is_none() {
-                diags.push(
-                    Diagnostic::error(
-                        Origin::file(file, value.span()),
-                        format!("{context} has no `type`"),
-                    )
-                    .help(format!("add `type = \"text\"` (one of: {})", type_names())),
-                );
-            }
-            None
-        }
-    };
+    let mut reader: KeyReader = reader(file, table, context.clone());
+    reader.check_keys(symbol::FIELD_KEYS, &[], "field", diags);
+    let ty = reader.field_type(diags);
+    if reader.get(symbol::TYPE).is_none() {
+        diags.push(
+            Diagnostic::error(
+                Origin::file(file, value.span()),
+                format!("{context} has no `type`"),
+            )
+            .help(format!(
+                "add `type = \"text\"` (one of: {})",
+                keys::type_names()
+            )),
+        );
+    }
     let nullable = reader
         .bool(symbol::NULLABLE, diags)
-        .is_some_and(|b| b.into_inner());
-    let default = reader
-        .entry(symbol::DEFAULT)
-        .and_then(|(_, v)| parse_default(file, &context, v, diags));
-    let mut field = Field::new(name, ty?, field_origin);
-    field.nullable = nullable;
-    field.default = default;
-    field.index = reader.bool(symbol::INDEX, diags).map(|v| located(file, v));
-    field.unique = reader.bool(symbol::UNIQUE, diags).map(|v| located(file, v));
-    field.references = reader
-        .string(symbol::REFERENCES, diags)
-        .map(|v| located(file, v));
-    field.renamed_from = reader
-        .string(symbol::RENAMED_FROM, diags)
-        .map(|v| located(file, v));
-    field.backfill = reader
-        .string(symbol::BACKFILL, diags)
-        .map(|v| located(file, v));
-    field.deprecated = reader
-        .bool(symbol::DEPRECATED, diags)
-        .map(|v| located(file, v));
-    Some(field)
-}
-
-fn type_names() -> String {
-    FieldType::ALL.map(FieldType::as_str).join(", ")
-}
-
-fn parse_type(
-    file: FileId,
-    context: &str,
-    ty: Spanned<String>,
-    diags: &mut Diagnostics,
-) -> Option<Located<FieldType>> {
-    let origin = Origin::file(file, ty.span());
-    if let Some(parsed) = FieldType::parse(ty.get_ref()) {
-        return Some(Located::new(parsed, origin));
-    }
-    let names = FieldType::ALL.map(FieldType::as_str);
-    let help = match did_you_mean(ty.get_ref(), names) {
-        Some(s) => format!("did you mean `{s}`? types are: {}", type_names()),
-        None => format!("types are: {}", type_names()),
-    };
-    diags.push(
-        Diagnostic::error(
-            origin,
-            format!("unknown type `{}` for {context}", ty.get_ref()),
-        )
-        .label("unknown type")
-        .help(help),
+        .is_some_and(|b| b.value);
+    // Every option is read (and its problems reported) even when the type is wrong.
+    let mut field = Field::new(
+        name,
+        Located::new(FieldType::Text, Origin::Generated),
+        field_origin,
     );
-    None
-}
-
-fn parse_default(
-    file: FileId,
-    context: &str,
-    value: &Spanned<DeValue<'_>>,
-    diags: &mut Diagnostics,
-) -> Option<Located<DefaultValue>> {
-    let origin = Origin::file(file, value.span());
-    let parsed = match value.get_ref() {
-        DeValue::String(s) => DefaultValue::Text(s.to_string()),
-        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-            Ok(i) => DefaultValue::Integer(i),
-            Err(_) => {
-                diags.push(super::default_out_of_range(origin, context));
-                return None;
-            }
-        },
-        DeValue::Float(f) => match f.as_str().parse::<f64>() {
-            Ok(f) if f.is_finite() => DefaultValue::Real(f),
-            _ => {
-                diags.push(super::default_not_finite(origin, context));
-                return None;
-            }
-        },
-        DeValue::Boolean(b) => DefaultValue::Bool(*b),
-        DeValue::Array(_) | DeValue::Table(_) => {
-            DefaultValue::Json(to_json(value.get_ref()).to_string())
-        }
-        DeValue::Datetime(_) => {
-            diags.push(
-                Diagnostic::error(origin, format!("default of {context} is a TOML datetime"))
-                    .label("not supported")
-                    .help("timestamps are epoch milliseconds (UTC): write the default as an integer, such as `default = 0`"),
-            );
-            return None;
-        }
-    };
-    Some(Located::new(parsed, origin))
-}
-
-/// Converts a TOML value into JSON, for `json` defaults written as arrays or tables.
-fn to_json(value: &DeValue<'_>) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        DeValue::String(s) => J::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_or(J::Null, J::from),
-        DeValue::Float(f) => f.as_str().parse::<f64>().ok().map_or(J::Null, J::from),
-        DeValue::Boolean(b) => J::Bool(*b),
-        DeValue::Datetime(d) => J::String(d.to_string()),
-        DeValue::Array(items) => J::Array(items.iter().map(|v| to_json(v.get_ref())).collect()),
-        DeValue::Table(table) => J::Object(
-            table
-                .iter()
-                .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
-                .collect(),
-        ),
-    }
+    field.nullable = nullable;
+    reader.field_options(&mut field, diags);
+    field.ty = ty?;
+    Some(field)
 }
 
 fn parse_indexes(
     file: FileId,
     entity: &str,
-    root: &TableReader<'_, '_>,
+    root: &DeTable<'_>,
     diags: &mut Diagnostics,
 ) -> Vec<IndexSpec> {
     let Some(value) = root.get(symbol::INDEXES) else {
@@ -340,7 +172,7 @@ fn parse_indexes(
                 Origin::file(file, value.span()),
                 format!(
                     "`indexes` of entity `{entity}` must be an array of tables, found {}",
-                    describe(value.get_ref())
+                    describe(file, value)
                 ),
             )
             .help("write each index as `[[indexes]]` followed by `columns = [\"a\", \"b\"]`"),
@@ -349,56 +181,21 @@ fn parse_indexes(
     };
     let mut indexes = Vec::new();
     for (i, item) in items.iter().enumerate() {
+        let context = format!("index #{} of entity `{entity}`", i + 1);
         let DeValue::Table(table) = item.get_ref() else {
             diags.push(
                 Diagnostic::error(
                     Origin::file(file, item.span()),
-                    format!(
-                        "index #{} of entity `{entity}` must be a table, found {}",
-                        i + 1,
-                        describe(item.get_ref())
-                    ),
+                    format!("{context} must be a table, found {}", describe(file, item)),
                 )
                 .help("write `{ columns = [\"a\", \"b\"] }`"),
             );
             continue;
         };
-        let reader = TableReader {
-            file,
-            table,
-            context: format!("index #{} of entity `{entity}`", i + 1),
-        };
-        reader.check_keys(symbol::INDEX_KEYS, "index", diags);
-        let unique = reader
-            .bool(symbol::UNIQUE, diags)
-            .is_some_and(|b| b.into_inner());
-        let Some(columns) = reader.strings(symbol::COLUMNS, diags) else {
-            if reader.get(symbol::COLUMNS).is_none() {
-                diags.push(
-                    Diagnostic::error(
-                        Origin::file(file, item.span()),
-                        format!("{} has no `columns`", reader.context),
-                    )
-                    .help("add `columns = [\"field_a\", \"field_b\"]`"),
-                );
-            }
-            continue;
-        };
-        if columns.is_empty() {
-            diags.push(
-                Diagnostic::error(
-                    Origin::file(file, item.span()),
-                    format!("{} has an empty `columns` list", reader.context),
-                )
-                .help("name at least one field: `columns = [\"field_a\"]`"),
-            );
-            continue;
-        }
-        indexes.push(IndexSpec {
-            columns: columns.into_iter().map(|c| located(file, c)).collect(),
-            unique,
-            origin: Origin::file(file, item.span()),
-        });
+        let mut reader = reader(file, table, context);
+        reader.check_keys(symbol::INDEX_KEYS, &[], "index", diags);
+        let origin = Origin::file(file, item.span());
+        indexes.extend(reader.index(origin.clone(), origin, diags));
     }
     indexes
 }

@@ -11,13 +11,15 @@
 //! migrations = "migrations"       # where the .sql files go
 //! ```
 //!
-//! Every path is relative to the directory holding `syncwright.toml`.
+//! Every path is relative to the directory holding `syncwright.toml`, and stays inside it
+//! unless `[schema] allow_outside_project = true`.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use super::toml_value::{TableReader, describe, report_syntax_errors};
+use super::keys::{KeyReader, Raw};
+use super::toml_value::{describe, reader, report_syntax_errors};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Origin, SourceMap};
 use crate::model::Located;
 use crate::symbol;
@@ -73,41 +75,36 @@ pub fn parse_project(
     if report_syntax_errors(file, &errors, text.len(), diags) {
         return None;
     }
-    let root_reader = TableReader {
-        file,
-        table: document.get_ref(),
-        context: format!("`{PROJECT_FILE}`"),
-    };
-    root_reader.check_keys(symbol::PROJECT_KEYS, "top-level", diags);
+    let document = document.get_ref();
+    let mut top = reader(file, document, format!("`{PROJECT_FILE}`"));
+    top.check_keys(symbol::PROJECT_KEYS, &[], "top-level", diags);
     let root = config_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
 
     let empty = DeTable::default();
-    let schema = sub_table(&root_reader, symbol::SCHEMA, &empty, diags);
-    let output = sub_table(&root_reader, symbol::OUTPUT, &empty, diags);
-    let schema = TableReader {
+    let mut schema = reader(
         file,
-        table: schema,
-        context: "`[schema]`".to_string(),
-    };
-    schema.check_keys(symbol::SCHEMA_KEYS, "schema", diags);
-    let output = TableReader {
+        sub_table(file, document, symbol::SCHEMA, &empty, diags),
+        "`[schema]`",
+    );
+    schema.check_keys(symbol::SCHEMA_KEYS, &[], "schema", diags);
+    let mut output = reader(
         file,
-        table: output,
-        context: "`[output]`".to_string(),
-    };
-    output.check_keys(symbol::OUTPUT_KEYS, "output", diags);
+        sub_table(file, document, symbol::OUTPUT, &empty, diags),
+        "`[output]`",
+    );
+    output.check_keys(symbol::OUTPUT_KEYS, &[], "output", diags);
 
     let version = match schema.get(symbol::VERSION) {
-        Some(value) => match value.get_ref() {
-            DeValue::Integer(i) => match u32::from_str_radix(i.as_str(), i.radix()) {
-                Ok(v) if v >= 1 => Located::new(v, Origin::file(file, value.span())),
+        Some(entry) => match &entry.value.raw {
+            Raw::Int(i) => match i.and_then(|i| u32::try_from(i).ok()) {
+                Some(v) if v >= 1 => Located::new(v, entry.value.origin.clone()),
                 _ => {
                     diags.push(
                         Diagnostic::error(
-                            Origin::file(file, value.span()),
+                            entry.value.origin.clone(),
                             "schema `version` must be a positive integer",
                         )
                         .help("versions count up from 1: `version = 1`"),
@@ -115,13 +112,13 @@ pub fn parse_project(
                     return None;
                 }
             },
-            other => {
+            _ => {
                 diags.push(
                     Diagnostic::error(
-                        Origin::file(file, value.span()),
+                        entry.value.origin.clone(),
                         format!(
                             "schema `version` must be an integer, found {}",
-                            describe(other)
+                            entry.value.describe()
                         ),
                     )
                     .help("write `version = 1` under `[schema]`"),
@@ -140,37 +137,46 @@ pub fn parse_project(
             return None;
         }
     };
-    let globs =
-        |key: &str, default: Option<&str>, diags: &mut Diagnostics| -> Vec<Located<String>> {
-            match schema.strings(key, diags) {
-                Some(list) => list
-                    .into_iter()
-                    .map(|s| {
-                        let span = s.span();
-                        Located::new(s.into_inner(), Origin::file(file, span))
-                    })
-                    .collect(),
-                None => default
-                    .map(|d| Located::new(d.to_string(), Origin::Generated))
-                    .into_iter()
-                    .collect(),
-            }
-        };
+    let globs = |key: &str, default: Option<&str>, diags: &mut Diagnostics| {
+        schema.strings(key, diags).unwrap_or_else(|| {
+            default
+                .map(|d| Located::new(d.to_string(), Origin::Generated))
+                .into_iter()
+                .collect()
+        })
+    };
     let entities = globs(symbol::ENTITIES, Some("schema/*.toml"), diags);
     let source_globs = globs(symbol::SOURCES, None, diags);
-    let path = |reader: &TableReader<'_, '_>,
-                key: &str,
-                default: Option<&str>,
-                diags: &mut Diagnostics| {
+    let outside_allowed = schema
+        .bool(symbol::ALLOW_OUTSIDE_PROJECT, diags)
+        .is_some_and(|b| b.value);
+    let inside = |key: &str, path: &Located<String>, diags: &mut Diagnostics| {
+        if !outside_allowed {
+            check_inside_project(key, path, diags);
+        }
+    };
+    for glob in &entities {
+        inside(&format!("`{}` glob", symbol::ENTITIES), glob, diags);
+    }
+    for glob in &source_globs {
+        inside(&format!("`{}` glob", symbol::SOURCES), glob, diags);
+    }
+    let path = |reader: &KeyReader, key: &str, default: Option<&str>, diags: &mut Diagnostics| {
         reader
             .string(key, diags)
-            .map(|s| s.into_inner())
-            .or(default.map(str::to_string))
-            .map(|p| join(&root, Path::new(&p)))
+            .or_else(|| default.map(|d| Located::new(d.to_string(), Origin::Generated)))
     };
-    let history_dir = path(&schema, symbol::HISTORY, Some("schema/history"), diags)?;
-    let migrations_dir = path(&output, symbol::MIGRATIONS, Some("migrations"), diags)?;
-    let rust_dir = path(&output, symbol::RUST, None, diags);
+    let history = path(&schema, symbol::HISTORY, Some("schema/history"), diags)?;
+    let migrations = path(&output, symbol::MIGRATIONS, Some("migrations"), diags)?;
+    let rust = path(&output, symbol::RUST, None, diags);
+    inside(&format!("`{}`", symbol::HISTORY), &history, diags);
+    inside(&format!("`{}`", symbol::MIGRATIONS), &migrations, diags);
+    if let Some(rust) = &rust {
+        inside(&format!("`{}`", symbol::RUST), rust, diags);
+    }
+    let history_dir = join(&root, Path::new(&history.value));
+    let migrations_dir = join(&root, Path::new(&migrations.value));
+    let rust_dir = rust.map(|r| join(&root, Path::new(&r.value)));
     Some(ProjectConfig {
         config_path: config_path.to_path_buf(),
         root,
@@ -183,23 +189,77 @@ pub fn parse_project(
     })
 }
 
+/// Whether `path`, relative to the project folder, stays inside it: not absolute, and no `..`
+/// climbing above where it started. Decided on the text alone, so a glob counts as its path.
+///
+/// ```
+/// use syncwright_codegen::parse::project::stays_inside;
+/// assert!(stays_inside("schema/*.toml"));
+/// assert!(stays_inside("schema/../migrations"));
+/// assert!(!stays_inside("../shared/*.toml"));
+/// assert!(!stays_inside("schema/**/../../x.toml"));
+/// assert!(!stays_inside("/etc/specs"));
+/// ```
+pub fn stays_inside(path: &str) -> bool {
+    let mut depth = 0usize;
+    for component in Path::new(path).components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => return false,
+            Component::CurDir => {}
+            Component::ParentDir => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return false,
+            },
+            // `**` may match no folder at all, so it does not count as one.
+            Component::Normal(name) if name == "**" => {}
+            Component::Normal(_) => depth += 1,
+        }
+    }
+    true
+}
+
+/// Paths of a project stay inside its folder unless `allow_outside_project = true`: a project
+/// copied or checked out elsewhere must not read or write files beyond it by accident.
+fn check_inside_project(what: &str, path: &Located<String>, diags: &mut Diagnostics) {
+    if stays_inside(&path.value) {
+        return;
+    }
+    diags.push(
+        Diagnostic::error(
+            path.origin.clone(),
+            format!(
+                "{what} `{}` in `{PROJECT_FILE}` points outside the project folder",
+                path.value
+            ),
+        )
+        .label("outside the project")
+        .help(format!(
+            "use a path relative to the folder of `{PROJECT_FILE}`, without `..` above it; to use it on purpose, add `{} = true` under `[schema]`",
+            symbol::ALLOW_OUTSIDE_PROJECT
+        )),
+    );
+}
+
+/// The table under `key` of the project file, or `empty` (with an error when `key` holds
+/// something else).
 fn sub_table<'a, 'i>(
-    reader: &TableReader<'a, 'i>,
+    file: FileId,
+    document: &'a DeTable<'i>,
     key: &str,
     empty: &'a DeTable<'i>,
     diags: &mut Diagnostics,
 ) -> &'a DeTable<'i> {
-    match reader.get(key) {
+    match document.get(key) {
         None => empty,
         Some(value) => match value.get_ref() {
             DeValue::Table(table) => table,
-            other => {
+            _ => {
                 diags.push(
                     Diagnostic::error(
-                        reader.origin(value.span()),
+                        Origin::file(file, value.span()),
                         format!(
                             "`{key}` in `{PROJECT_FILE}` must be a table, found {}",
-                            describe(other)
+                            describe(file, value)
                         ),
                     )
                     .help(format!("write `[{key}]` on its own line")),

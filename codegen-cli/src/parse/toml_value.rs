@@ -1,132 +1,49 @@
-//! Typed reads out of a spanned TOML table, each failure a diagnostic at the offending value.
+//! TOML into the shared key reader's input: a spanned TOML table becomes [`Entry`]s, each
+//! value a [`RawValue`] that points at where it was written.
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::keys::{Entry, KeyReader, Raw, RawValue, Syntax};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Origin};
-use crate::naming::did_you_mean;
+use crate::model::Located;
 
-/// A TOML table being read, with the file it came from and a description of where it sits
-/// (`field `priority` of entity `task``) for messages.
-pub(crate) struct TableReader<'a, 'i> {
-    pub file: FileId,
-    pub table: &'a DeTable<'i>,
-    pub context: String,
+/// A reader of the keys of `table` in `file`, which sits in `context` (for messages).
+pub(crate) fn reader(file: FileId, table: &DeTable<'_>, context: impl Into<String>) -> KeyReader {
+    KeyReader::new(Syntax::Toml, context, entries(file, table))
 }
 
-impl<'a, 'i> TableReader<'a, 'i> {
-    pub fn origin(&self, span: std::ops::Range<usize>) -> Origin {
-        Origin::file(self.file, span)
-    }
+/// Every key of `table`, in the order written.
+pub(crate) fn entries(file: FileId, table: &DeTable<'_>) -> Vec<Entry> {
+    table
+        .iter()
+        .map(|(key, value)| Entry {
+            key: Located::new(key.get_ref().to_string(), Origin::file(file, key.span())),
+            value: raw_value(file, value),
+        })
+        .collect()
+}
 
-    /// Reports every key not in `allowed`, with a suggestion when one is close.
-    pub fn check_keys(&self, allowed: &[&str], what: &str, diags: &mut Diagnostics) {
-        for key in self.table.keys() {
-            let name = key.get_ref().as_ref();
-            if allowed.contains(&name) {
-                continue;
-            }
-            let help = match did_you_mean(name, allowed.iter().copied()) {
-                Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                None => format!("allowed keys are: {}", allowed.join(", ")),
-            };
-            diags.push(
-                Diagnostic::error(
-                    self.origin(key.span()),
-                    format!("unknown {what} key `{name}` in {}", self.context),
-                )
-                .label("unknown key")
-                .help(help),
-            );
-        }
-    }
-
-    /// The key and value of `key`, if present.
-    pub fn entry(
-        &self,
-        key: &str,
-    ) -> Option<(
-        &'a Spanned<toml::de::DeString<'i>>,
-        &'a Spanned<DeValue<'i>>,
-    )> {
-        self.table.get_key_value(key)
-    }
-
-    pub fn get(&self, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
-        self.table.get(key)
-    }
-
-    fn wrong_type(&self, key: &str, expected: &str, value: &Spanned<DeValue<'_>>) -> Diagnostic {
-        Diagnostic::error(
-            self.origin(value.span()),
-            format!(
-                "`{key}` in {} must be {expected}, found {}",
-                self.context,
-                describe(value.get_ref())
-            ),
-        )
-        .label(format!("expected {expected}"))
-    }
-
-    /// Reads a string value; `None` (with an error pushed) when present with the wrong type.
-    pub fn string(&self, key: &str, diags: &mut Diagnostics) -> Option<Spanned<String>> {
-        let value = self.get(key)?;
-        match value.get_ref() {
-            DeValue::String(s) => Some(Spanned::new(value.span(), s.to_string())),
-            _ => {
-                diags.push(self.wrong_type(key, "a string", value));
-                None
-            }
-        }
-    }
-
-    /// Reads a boolean value.
-    pub fn bool(&self, key: &str, diags: &mut Diagnostics) -> Option<Spanned<bool>> {
-        let value = self.get(key)?;
-        match value.get_ref() {
-            DeValue::Boolean(b) => Some(Spanned::new(value.span(), *b)),
-            _ => {
-                diags.push(
-                    self.wrong_type(key, "a boolean", value)
-                        .help(format!("write `{key} = true` or `{key} = false`")),
-                );
-                None
-            }
-        }
-    }
-
-    /// Reads an array of strings.
-    pub fn strings(&self, key: &str, diags: &mut Diagnostics) -> Option<Vec<Spanned<String>>> {
-        let value = self.get(key)?;
-        let DeValue::Array(items) = value.get_ref() else {
-            diags.push(
-                self.wrong_type(key, "an array of strings", value)
-                    .help(format!("write `{key} = [\"a\", \"b\"]`")),
-            );
-            return None;
-        };
-        let mut out = Vec::new();
-        for item in items.iter() {
-            match item.get_ref() {
-                DeValue::String(s) => out.push(Spanned::new(item.span(), s.to_string())),
-                _ => diags.push(self.wrong_type(key, "an array of strings", item)),
-            }
-        }
-        Some(out)
+/// A TOML value as the key reader reads it.
+pub(crate) fn raw_value(file: FileId, value: &Spanned<DeValue<'_>>) -> RawValue {
+    let raw = match value.get_ref() {
+        DeValue::String(s) => Raw::Str(s.to_string()),
+        DeValue::Integer(i) => Raw::Int(i64::from_str_radix(i.as_str(), i.radix()).ok()),
+        DeValue::Float(f) => Raw::Float(f.as_str().parse::<f64>().ok().filter(|f| f.is_finite())),
+        DeValue::Boolean(b) => Raw::Bool(*b),
+        DeValue::Datetime(d) => Raw::Datetime(d.to_string()),
+        DeValue::Array(items) => Raw::Array(items.iter().map(|v| raw_value(file, v)).collect()),
+        DeValue::Table(table) => Raw::Table(entries(file, table)),
+    };
+    RawValue {
+        raw,
+        origin: Origin::file(file, value.span()),
     }
 }
 
-/// How a TOML value is described in messages.
-pub(crate) fn describe(value: &DeValue<'_>) -> &'static str {
-    match value {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a datetime",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
+/// How a TOML value is described in messages (the key reader's words).
+pub(crate) fn describe(file: FileId, value: &Spanned<DeValue<'_>>) -> &'static str {
+    raw_value(file, value).describe()
 }
 
 /// Reports TOML syntax errors; true when there were any.
@@ -136,8 +53,17 @@ pub(crate) fn report_syntax_errors(
     text_len: usize,
     diags: &mut Diagnostics,
 ) -> bool {
-    for error in errors {
+    for (i, error) in errors.iter().enumerate() {
         let span = error.span().unwrap_or(text_len..text_len);
+        // One mistake can fail several enclosing rules at the same place (an unclosed string
+        // also leaves its inline table unclosed): report the innermost, reported last, once.
+        let start = |e: &toml::de::Error| e.span().map_or(text_len, |s| s.start);
+        if errors[i + 1..]
+            .iter()
+            .any(|later| start(later) == span.start)
+        {
+            continue;
+        }
         let message = error.message().trim_end().to_string();
         diags.push(
             Diagnostic::error(Origin::file(file, span), format!("invalid TOML: {message}"))

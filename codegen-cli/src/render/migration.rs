@@ -118,6 +118,16 @@ fn view(step: &Step) -> StepView {
                 vec![statement],
             )
         }
+        Step::CopyRenamed { table, column } => {
+            let from = column.renamed_from.as_deref().unwrap_or_default();
+            statements(
+                format!(
+                    "`{table}`: `{}` is renamed back from `{from}`: copy `{from}` of every row into it, since `{}` holds values from before it was deprecated",
+                    column.name, column.name
+                ),
+                vec![copy_renamed(table, column, from)],
+            )
+        }
         Step::CreateIndex { table, index } => statements(
             format!("`{table}`: add index `{}`", index.name),
             vec![ddl::create_index(table, index)],
@@ -161,4 +171,16 @@ fn backfill(table: &str, column: &Column) -> (String, String) {
             format!("UPDATE {table} SET {name} = {name};"),
         ),
     }
+}
+
+/// The `UPDATE` giving every row of a column brought back by a rename the value of its source:
+/// a NULL source gives NULL, or the default (else the old value) where NULL is not allowed.
+fn copy_renamed(table: &str, column: &Column, from: &str) -> String {
+    let (name, from) = (ident(&column.name), ident(from));
+    let value = match (column.nullable, &column.default_sql) {
+        (true, _) => from,
+        (false, Some(default)) => format!("COALESCE({from}, {default})"),
+        (false, None) => format!("COALESCE({from}, {name})"),
+    };
+    format!("UPDATE {} SET {name} = {value};", ident(table))
 }

@@ -18,10 +18,7 @@ pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
                     format!("{what} `{}`{context} is not a valid identifier", name.value),
                 )
                 .label("not an identifier")
-                .help(format!(
-                    "use ASCII letters, digits and `_`, not starting with a digit, for example `{}`",
-                    to_identifier(&name.value)
-                )),
+                .help(identifier_help(&name.value)),
             );
         }
     };
@@ -32,6 +29,18 @@ pub fn identifiers(schema: &Schema, diags: &mut Diagnostics) {
         for field in &entity.fields {
             check("field name", &field.name, &of_entity);
         }
+    }
+}
+
+/// How to write an identifier, with an example close to `name` when there is one (a name with
+/// no ASCII letter or digit, like `é`, has none worth showing).
+fn identifier_help(name: &str) -> String {
+    let rule = "use ASCII letters, digits and `_`, not starting with a digit";
+    let example = to_identifier(name);
+    if example.chars().any(|c| c.is_ascii_alphanumeric()) {
+        format!("{rule}, for example `{example}`")
+    } else {
+        rule.to_string()
     }
 }
 
@@ -197,6 +206,38 @@ pub fn defaults_fit_types(entity: &Entity, diags: &mut Diagnostics) {
     }
 }
 
+/// A text default holds no NUL byte: SQLite's C API ends text at the first NUL, so the default
+/// would be cut short, and a NUL has no place in SQL text. (Line breaks are fine: they stay
+/// inside the quoted literal, CRLF as LF.)
+pub fn defaults_have_no_nul(entity: &Entity, diags: &mut Diagnostics) {
+    for field in &entity.fields {
+        let Some(default) = &field.default else {
+            continue;
+        };
+        let (DefaultValue::Text(text) | DefaultValue::Json(text)) = &default.value else {
+            continue;
+        };
+        let Some(at) = text.find('\0') else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::error(
+                default.origin.clone(),
+                format!(
+                    "default of field `{}` of entity `{}` contains a NUL byte (at character {})",
+                    field.name.value,
+                    entity.name.value,
+                    text[..at].chars().count() + 1
+                ),
+            )
+            .label("NUL byte")
+            .help(
+                "SQLite ends text at a NUL byte: remove it (binary data belongs in a `blob` field)",
+            ),
+        );
+    }
+}
+
 fn is_uuid(s: &str) -> bool {
     let bytes = s.as_bytes();
     bytes.len() == 36
@@ -303,13 +344,54 @@ pub fn index_columns_exist(entity: &Entity, diags: &mut Diagnostics) {
     }
 }
 
+/// A column appears once in an index: `["reason", "reason"]` is a slip (SQLite would accept it
+/// and index the column twice).
+pub fn index_columns_distinct(entity: &Entity, diags: &mut Diagnostics) {
+    for index in &entity.indexes {
+        let mut seen: HashMap<&str, &Located<String>> = HashMap::new();
+        for column in &index.columns {
+            if let Some(first) = seen.insert(&column.value, column) {
+                diags.push(
+                    Diagnostic::error(
+                        column.origin.clone(),
+                        format!(
+                            "index of entity `{}` names field `{}` twice",
+                            entity.name.value, column.value
+                        ),
+                    )
+                    .label("named again here")
+                    .note("first named here", first.origin.clone())
+                    .help(format!(
+                        "list each column once: `columns = [{}]`",
+                        distinct(&index.columns)
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// `"a", "b"`: each of `columns` once, in order, as TOML strings.
+fn distinct(columns: &[Located<String>]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for column in columns {
+        let quoted = format!("{:?}", column.value);
+        if !out.contains(&quoted) {
+            out.push(quoted);
+        }
+    }
+    out.join(", ")
+}
+
 /// `references` names the table of an entity in the project (rows reference its `id`).
 pub fn references_resolve(schema: &Schema, diags: &mut Diagnostics) {
-    let tables: Vec<&str> = schema
-        .entities
-        .iter()
-        .map(|e| e.table.value.as_str())
-        .collect();
+    let mut tables: Vec<&str> = Vec::new();
+    for entity in &schema.entities {
+        // Two entities on one table are reported on their own; list the table once.
+        if !tables.contains(&entity.table.value.as_str()) {
+            tables.push(&entity.table.value);
+        }
+    }
     for entity in &schema.entities {
         for field in &entity.fields {
             let Some(target) = &field.references else {

@@ -15,10 +15,7 @@ pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
     check::reserved_names(schema, diags);
     check::duplicate_entities_and_tables(schema, diags);
     for entity in &schema.entities {
-        check::duplicate_fields(entity, diags);
-        check::defaults_fit_types(entity, diags);
-        check::field_options(entity, diags);
-        check::index_columns_exist(entity, diags);
+        entity_rules(entity, diags);
     }
     check::references_resolve(schema, diags);
 }
@@ -28,13 +25,20 @@ pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
 /// the generator checks them against the whole project).
 pub fn validate_entity(entity: &Entity, diags: &mut Diagnostics) {
     let schema = Schema {
-        version: 0,
         entities: vec![entity.clone()],
+        ..Schema::default()
     };
     check::identifiers(&schema, diags);
     check::reserved_names(&schema, diags);
+    entity_rules(entity, diags);
+}
+
+/// The rules about one entity's own fields and indexes.
+fn entity_rules(entity: &Entity, diags: &mut Diagnostics) {
     check::duplicate_fields(entity, diags);
     check::defaults_fit_types(entity, diags);
+    check::defaults_have_no_nul(entity, diags);
     check::field_options(entity, diags);
     check::index_columns_exist(entity, diags);
+    check::index_columns_distinct(entity, diags);
 }

@@ -56,10 +56,10 @@ CREATE TABLE IF NOT EXISTS "notebooks" (
     "title"       TEXT NOT NULL,               -- field `title`: text
     "archived"    INTEGER NOT NULL DEFAULT 0 CHECK ("archived" IN (0, 1))  -- field `archived`: bool
 );
-CREATE UNIQUE INDEX IF NOT EXISTS "idx_notebooks_server_id" ON "notebooks" ("server_id");
-CREATE INDEX IF NOT EXISTS "idx_notebooks_sync_status" ON "notebooks" ("sync_status") WHERE "sync_status" <> 'synced';
-CREATE INDEX IF NOT EXISTS "idx_notebooks_updated_at" ON "notebooks" ("updated_at");
-CREATE INDEX IF NOT EXISTS "idx_notebooks_is_deleted" ON "notebooks" ("is_deleted");
+CREATE UNIQUE INDEX IF NOT EXISTS "unique notebooks(server_id)" ON "notebooks" ("server_id");
+CREATE INDEX IF NOT EXISTS "notebooks(sync_status) where unsynced" ON "notebooks" ("sync_status") WHERE "sync_status" <> 'synced';
+CREATE INDEX IF NOT EXISTS "notebooks(updated_at)" ON "notebooks" ("updated_at");
+CREATE INDEX IF NOT EXISTS "notebooks(is_deleted)" ON "notebooks" ("is_deleted");
 
 -- Entity `note` (conflict strategy: field_merge)
 CREATE TABLE IF NOT EXISTS "notes" (
@@ -79,13 +79,13 @@ CREATE TABLE IF NOT EXISTS "notes" (
     "location"         TEXT CHECK (json_valid("location")),  -- field `location`: json
     "priority"         INTEGER NOT NULL DEFAULT 0            -- field `priority`: integer
 );
-CREATE UNIQUE INDEX IF NOT EXISTS "idx_notes_server_id" ON "notes" ("server_id");
-CREATE INDEX IF NOT EXISTS "idx_notes_sync_status" ON "notes" ("sync_status") WHERE "sync_status" <> 'synced';
-CREATE INDEX IF NOT EXISTS "idx_notes_updated_at" ON "notes" ("updated_at");
-CREATE INDEX IF NOT EXISTS "idx_notes_is_deleted" ON "notes" ("is_deleted");
-CREATE INDEX IF NOT EXISTS "idx_notes_notebook_id" ON "notes" ("notebook_id");
-CREATE INDEX IF NOT EXISTS "idx_notes_priority" ON "notes" ("priority");
-CREATE INDEX IF NOT EXISTS "idx_notes_notebook_id_observed_at" ON "notes" ("notebook_id", "observed_at");
+CREATE UNIQUE INDEX IF NOT EXISTS "unique notes(server_id)" ON "notes" ("server_id");
+CREATE INDEX IF NOT EXISTS "notes(sync_status) where unsynced" ON "notes" ("sync_status") WHERE "sync_status" <> 'synced';
+CREATE INDEX IF NOT EXISTS "notes(updated_at)" ON "notes" ("updated_at");
+CREATE INDEX IF NOT EXISTS "notes(is_deleted)" ON "notes" ("is_deleted");
+CREATE INDEX IF NOT EXISTS "notes(notebook_id)" ON "notes" ("notebook_id");
+CREATE INDEX IF NOT EXISTS "notes(priority)" ON "notes" ("priority");
+CREATE INDEX IF NOT EXISTS "notes(notebook_id,observed_at)" ON "notes" ("notebook_id", "observed_at");
 
 -- Entity `reading` (conflict strategy: server_wins)
 CREATE TABLE IF NOT EXISTS "readings" (
@@ -102,11 +102,11 @@ CREATE TABLE IF NOT EXISTS "readings" (
     "value"       REAL NOT NULL,               -- field `value`: real
     "taken_at"    INTEGER NOT NULL             -- field `taken_at`: timestamp (epoch ms, UTC)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS "idx_readings_server_id" ON "readings" ("server_id");
-CREATE INDEX IF NOT EXISTS "idx_readings_sync_status" ON "readings" ("sync_status") WHERE "sync_status" <> 'synced';
-CREATE INDEX IF NOT EXISTS "idx_readings_updated_at" ON "readings" ("updated_at");
-CREATE INDEX IF NOT EXISTS "idx_readings_is_deleted" ON "readings" ("is_deleted");
-CREATE INDEX IF NOT EXISTS "idx_readings_note_id" ON "readings" ("note_id");
+CREATE UNIQUE INDEX IF NOT EXISTS "unique readings(server_id)" ON "readings" ("server_id");
+CREATE INDEX IF NOT EXISTS "readings(sync_status) where unsynced" ON "readings" ("sync_status") WHERE "sync_status" <> 'synced';
+CREATE INDEX IF NOT EXISTS "readings(updated_at)" ON "readings" ("updated_at");
+CREATE INDEX IF NOT EXISTS "readings(is_deleted)" ON "readings" ("is_deleted");
+CREATE INDEX IF NOT EXISTS "readings(note_id)" ON "readings" ("note_id");
 
 PRAGMA user_version = 1;
 COMMIT;

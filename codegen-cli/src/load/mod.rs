@@ -1,17 +1,20 @@
 //! Loading a project: read `syncwright.toml`, expand its globs, parse every spec and validate
 //! the result into one [`Schema`].
 
-use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Origin, SourceMap};
+use crate::diagnostic::{Diagnostics, SourceMap};
 use crate::error::{Error, Result};
-use crate::model::{Located, Schema};
+use crate::model::Schema;
 use crate::parse::entity_toml::parse_entity;
 use crate::parse::project::{ProjectConfig, parse_project};
 use crate::parse::rust_source::parse_source;
 use crate::validate::validate;
+
+mod files;
+
+use files::{expand_globs, read_spec};
 
 /// A project read from disk: its configuration, its files and its validated schema.
 #[derive(Debug)]
@@ -24,15 +27,23 @@ pub struct LoadedProject {
     pub schema: Schema,
 }
 
-/// Reads a file into the source map.
+/// Reads a file (the project file, a snapshot, the lock) into the source map. Only a regular
+/// file is read: reading a FIFO would wait forever.
 pub(crate) fn read_source(
     sources: &mut SourceMap,
     path: &Path,
 ) -> Result<crate::diagnostic::FileId> {
-    let text = fs::read_to_string(path).map_err(|source| Error::Read {
+    let error = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        )));
+    }
+    let text = fs::read_to_string(path).map_err(error)?;
     Ok(sources.add(path, text))
 }
 
@@ -48,16 +59,21 @@ pub fn load_project(config_path: &Path) -> Result<LoadedProject> {
     };
     let mut schema = Schema {
         version: config.version.value,
+        version_origin: config.version.origin.clone(),
         entities: Vec::new(),
     };
-    for path in expand_globs(&config, &config.entities, "entity specs", &mut diags) {
-        let file = read_source(&mut sources, &path)?;
+    for (path, glob) in expand_globs(&config, &config.entities, "entity specs", &mut diags) {
+        let Some(file) = read_spec(&mut sources, &path, &glob, &mut diags) else {
+            continue;
+        };
         if let Some(entity) = parse_entity(&sources, file, &mut diags) {
             schema.entities.push(entity);
         }
     }
-    for path in expand_globs(&config, &config.sources, "Rust sources", &mut diags) {
-        let file = read_source(&mut sources, &path)?;
+    for (path, glob) in expand_globs(&config, &config.sources, "Rust sources", &mut diags) {
+        let Some(file) = read_spec(&mut sources, &path, &glob, &mut diags) else {
+            continue;
+        };
         let entities = parse_source(&sources, file, &mut diags);
         schema
             .entities
@@ -72,46 +88,6 @@ pub fn load_project(config_path: &Path) -> Result<LoadedProject> {
         sources,
         schema,
     })
-}
-
-/// The files matching `globs`, sorted and without repeats; a glob that matches nothing is an
-/// error (it is almost always a typo in the path).
-fn expand_globs(
-    config: &ProjectConfig,
-    globs: &[Located<String>],
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Vec<PathBuf> {
-    let mut paths = BTreeSet::new();
-    for pattern in globs {
-        let full = config.resolve(&pattern.value);
-        let full = full.to_string_lossy();
-        let matches = match glob::glob(&full) {
-            Ok(matches) => matches,
-            Err(error) => {
-                diags.push(
-                    Diagnostic::error(pattern.origin.clone(), format!("invalid glob `{}` for {what}: {error}", pattern.value))
-                        .help("use `*` for any name and `**` for any directory, for example `schema/*.toml`"),
-                );
-                continue;
-            }
-        };
-        let before = paths.len();
-        paths.extend(matches.filter_map(|m| m.ok()).filter(|p| p.is_file()));
-        // A default glob (`schema/*.toml` when `entities` is not given) may match nothing: a
-        // project can be all Rust sources.
-        if paths.len() == before && !matches!(pattern.origin, Origin::Generated) {
-            diags.push(
-                Diagnostic::error(
-                    pattern.origin.clone(),
-                    format!("no files match `{}` ({what}, relative to the directory of syncwright.toml)", pattern.value),
-                )
-                .label("matches nothing")
-                .help("check the path, or remove the entry"),
-            );
-        }
-    }
-    paths.into_iter().collect()
 }
 
 /// Parses and validates entity specs held in memory, as `(display path, TOML text)` pairs:
@@ -131,6 +107,7 @@ pub fn schema_from_toml(version: u32, specs: &[(&str, &str)]) -> Result<Schema> 
     let mut schema = Schema {
         version,
         entities: Vec::new(),
+        ..Schema::default()
     };
     for (path, text) in specs {
         let file = sources.add(*path, *text);
