@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostic, Origin, display_path};
 use crate::error::Result;
 use crate::load::load_project;
 use crate::lock;
-use crate::migrations::{self, State};
+use crate::release::Releases;
 
 /// What a passing check saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,24 +24,18 @@ pub struct CheckReport {
 /// Checks the project at `config_path` without writing anything.
 pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
     let project = load_project(config_path.as_ref())?;
-    let config = &project.config;
-    let mut state = State::load(&project)?;
+    let mut releases = Releases::load(&project)?;
     // Unreadable snapshots or lock: nothing to compare generated files with.
-    state.bail()?;
-    migrations::check_specs(&project, &state.history, &mut state.diags);
-    let Some(set) = migrations::render_history(&state.history) else {
-        // check_specs reported that nothing is released.
-        state.bail()?;
-        unreachable!("an empty history is reported by check_specs");
-    };
-    let before = state.diags.len();
-    state.check_lock(config, &set);
+    releases.bail()?;
+    releases.check_specs_released();
+    // `rendered` fails with the problems so far: with nothing released, check_specs said so.
+    let set = releases.rendered()?;
+    let before = releases.diags.len();
+    releases.check_lock(&set);
     // Files rendered from an edited snapshot differ too; the edit is the problem to report.
-    let history_edited = state.diags.len() > before;
-    let edited = state.check_released_files(config)?;
-    // The same files `generate` writes (see `plan_outputs`).
-    let mut files = migrations::output_files(config, &state.history, &set);
-    files.extend(crate::build_config::rust_outputs(&project));
+    let history_edited = releases.diags.len() > before;
+    let edited = releases.check_released_files()?;
+    let files = releases.outputs(&set);
     for file in files.iter().filter(|_| !history_edited) {
         if edited.contains(&file.path) {
             continue;
@@ -54,7 +48,7 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
             Some(text) if text.replace("\r\n", "\n") == file.contents => continue,
             Some(_) => "is out of date",
         };
-        state.diags.push(
+        releases.diags.push(
             Diagnostic::error(
                 Origin::Generated,
                 format!("generated file `{shown}` {problem}"),
@@ -62,7 +56,7 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
             .help("run `syncwright generate` and check in the result"),
         );
     }
-    state.finish(CheckReport {
+    releases.finish(CheckReport {
         version: set.version,
         files: files.len(),
     })

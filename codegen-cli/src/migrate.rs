@@ -8,10 +8,10 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Result;
-use crate::history::{self, Released, Snapshot};
+use crate::history::Snapshot;
 use crate::load::load_project;
-use crate::migrations::{self, State};
-use crate::output::{self, OutputFile};
+use crate::output;
+use crate::release::{Releases, rules};
 use crate::{GenerateReport, diff, naming};
 
 /// Releases the version in `syncwright.toml` of the project at `config_path` as migration
@@ -24,9 +24,9 @@ use crate::{GenerateReport, diff, naming};
 pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<GenerateReport> {
     let project = load_project(config_path.as_ref())?;
     let config = &project.config;
-    let mut state = State::load(&project)?;
+    let mut releases = Releases::load(&project)?;
     if !is_migration_name(name) {
-        state.diags.push(
+        releases.diags.push(
             Diagnostic::error(
                 Origin::Generated,
                 format!("migration name `{name}` is not snake_case"),
@@ -37,79 +37,34 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
             )),
         );
     }
-    let version = config.version.value;
-    let latest = state.history.latest_version();
-    if version == latest {
-        state.diags.push(
-            Diagnostic::error(
-                config.version.origin.clone(),
-                format!("version {version} is already released: bump `version` first"),
-            )
-            .label(format!("v{version} is released"))
-            .help(format!(
-                "set `version = {}` in syncwright.toml, then run `syncwright migrate new {name}` again",
-                version + 1
-            )),
-        );
-    } else if version < latest {
-        state
-            .diags
-            .push(migrations::version_goes_back(config, latest));
-    } else if version > latest + 1 {
-        state
-            .diags
-            .push(migrations::no_snapshot(config, latest + 1));
-    }
-    state.bail()?;
+    rules::version_is_next(config, &releases.history, name, &mut releases.diags);
+    releases.bail()?;
 
     // What is released must be intact before anything is added on top of it.
-    if latest > 0 {
-        let set = state.render(config)?;
-        state.check_lock(config, &set);
-        state.check_released_files(config)?;
-        state.bail()?;
+    if releases.history.latest_version() > 0 {
+        let set = releases.rendered()?;
+        releases.check_lock(&set);
+        releases.check_released_files()?;
+        releases.bail()?;
     }
+    let version = config.version.value;
     let tables = diff::next_tables(
-        state.history.latest(),
+        releases.history.latest(),
         &project.schema,
         version,
-        &mut state.diags,
+        &mut releases.diags,
     );
-    if let Some(prev) = state.history.latest()
-        && state.diags.is_empty()
-        && prev.tables == tables
-    {
-        state.diags.push(
-            Diagnostic::error(
-                config.version.origin.clone(),
-                format!("nothing changed since version {latest}: there is no migration to write"),
-            )
-            .label(format!("v{version} would equal v{latest}"))
-            .help(format!(
-                "change the entity specs first, or set `version = {latest}` back"
-            )),
-        );
+    if releases.diags.is_empty() {
+        rules::release_changes_something(config, &releases.history, &tables, &mut releases.diags);
     }
-    state.bail()?;
+    releases.bail()?;
 
     let snapshot = Snapshot {
         version,
         name: name.to_string(),
         tables,
     };
-    let text = history::to_toml(&snapshot);
-    let path = state.history.path_of(version);
-    state.history.released.push(Released {
-        snapshot,
-        path: path.clone(),
-        text: text.clone(),
-    });
-    let set = migrations::render_history(&state.history).expect("a version was just released");
-    let mut files = vec![OutputFile {
-        path,
-        contents: text,
-    }];
-    files.extend(migrations::output_files(config, &state.history, &set));
+    let files = releases.release(snapshot);
     let files = output::write_all(&files)?;
     Ok(GenerateReport { files })
 }

@@ -1,0 +1,186 @@
+//! A project and its release history, loaded once for every command.
+//!
+//! [`Releases::load`] reads the schema history (the snapshots of every released version) and the
+//! lock, checks them against each other with the [`rules`], and renders every migration from
+//! the snapshots. `generate`, `check`, `migrate new` and `build.rs` are thin callers of it: each
+//! adds the rules of its own command and takes the files it needs from [`Releases::outputs`].
+
+pub mod rules;
+
+use std::path::PathBuf;
+
+use crate::diagnostic::{Diagnostics, Origin, SourceMap, display_path};
+use crate::error::{Error, Result};
+use crate::history::{self, History, Released, Snapshot};
+use crate::load::LoadedProject;
+use crate::lock::{self, Lock};
+use crate::migrations::{self, MigrationSet};
+use crate::model::Entity;
+use crate::output::OutputFile;
+use crate::render::rust::entities_rs;
+
+/// A loaded project with its history and lock, every migration rendered from the history, and
+/// every problem found so far.
+pub struct Releases<'p> {
+    /// The project: configuration and validated specs.
+    pub project: &'p LoadedProject,
+    /// Every file read (specs, snapshots, lock), for diagnostics.
+    pub sources: SourceMap,
+    /// Every released snapshot.
+    pub history: History,
+    /// What the lock pins, `None` when there is no lock (yet).
+    pub lock: Option<Lock>,
+    /// Every migration rendered from the history; `None` when nothing is released or the
+    /// history cannot be read.
+    pub migrations: Option<MigrationSet>,
+    /// Problems found so far.
+    pub diags: Diagnostics,
+}
+
+impl<'p> Releases<'p> {
+    /// Reads the history and the lock of `project` and renders every released migration.
+    ///
+    /// Unreadable snapshots or lock are collected in [`Releases::diags`]; only I/O errors fail.
+    pub fn load(project: &'p LoadedProject) -> Result<Releases<'p>> {
+        let mut sources = project.sources.clone();
+        let mut diags = Diagnostics::new();
+        let history = history::load(&project.config, &mut sources, &mut diags)?;
+        let lock = lock::load(&project.config.migrations_dir, &mut sources, &mut diags)?;
+        // A history with gaps or unreadable snapshots cannot be rendered.
+        let migrations = if diags.is_empty() {
+            migrations::render_history(&history)
+        } else {
+            None
+        };
+        Ok(Releases {
+            project,
+            sources,
+            history,
+            lock,
+            migrations,
+            diags,
+        })
+    }
+
+    /// Fails with every problem collected so far, if any.
+    pub fn bail(&mut self) -> Result<()> {
+        if self.diags.is_empty() {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            self.sources.clone(),
+            std::mem::take(&mut self.diags),
+        ))
+    }
+
+    /// `value` when no problem was collected.
+    pub fn finish<T>(mut self, value: T) -> Result<T> {
+        self.bail()?;
+        Ok(value)
+    }
+
+    /// The rendered migrations; fails on the problems collected so far, and when nothing is
+    /// released (naming `syncwright migrate new`).
+    pub fn rendered(&mut self) -> Result<MigrationSet> {
+        self.bail()?;
+        match &self.migrations {
+            Some(set) => Ok(set.clone()),
+            None => {
+                self.diags.push(rules::no_snapshot(&self.project.config, 1));
+                self.bail()?;
+                unreachable!("a problem was just reported")
+            }
+        }
+    }
+
+    /// Checks the history against the lock (see [`rules::lock_matches_history`]).
+    pub fn check_lock(&mut self, set: &MigrationSet) {
+        let config = &self.project.config;
+        rules::lock_matches_history(
+            config,
+            &self.history,
+            self.lock.as_ref(),
+            set,
+            &mut self.diags,
+        );
+    }
+
+    /// Checks the migration files on disk against the lock (see
+    /// [`rules::released_files_match_lock`]) and returns the edited ones.
+    pub fn check_released_files(&mut self) -> Result<Vec<PathBuf>> {
+        rules::released_files_match_lock(&self.project.config, self.lock.as_ref(), &mut self.diags)
+    }
+
+    /// Checks that the specs and `version` in `syncwright.toml` match the latest release.
+    pub fn check_specs_released(&mut self) {
+        rules::specs_match_latest_release(self.project, &self.history, &mut self.diags);
+    }
+
+    /// Adds `snapshot` to the history as the next release, and returns every file to write:
+    /// the snapshot first, then everything `generate` writes for the new history.
+    pub fn release(&mut self, snapshot: Snapshot) -> Vec<OutputFile> {
+        let text = history::to_toml(&snapshot);
+        let path = self.history.path_of(snapshot.version);
+        self.history.released.push(Released {
+            snapshot,
+            path: path.clone(),
+            text: text.clone(),
+        });
+        let set = migrations::render_history(&self.history).expect("a version was just released");
+        let mut files = vec![OutputFile {
+            path,
+            contents: text,
+        }];
+        files.extend(self.outputs(&set));
+        self.migrations = Some(set);
+        files
+    }
+
+    /// Every file `generate` writes for `set`: each migration, `schema.sql`, the lock, and
+    /// `entities.rs` in `[output] rust` when configured.
+    pub fn outputs(&self, set: &MigrationSet) -> Vec<OutputFile> {
+        let mut files = migrations::output_files(&self.project.config, &self.history, set);
+        files.extend(rust_outputs(self.project));
+        files
+    }
+}
+
+/// `entities.rs` in `[output] rust`, when configured, with the structs of the TOML entity specs
+/// (the same content as the entities module of a build-script run).
+fn rust_outputs(project: &LoadedProject) -> Vec<OutputFile> {
+    let Some(dir) = &project.config.rust_dir else {
+        return Vec::new();
+    };
+    vec![OutputFile {
+        path: dir.join("entities.rs"),
+        contents: entities_file(project),
+    }]
+}
+
+/// The Rust structs of the project's TOML entity specs, as one file.
+pub fn entities_file(project: &LoadedProject) -> String {
+    entities_rs(
+        &display_path(&project.config.config_path),
+        &toml_entities(project),
+        &project.sources,
+        &project.config.root,
+    )
+}
+
+/// The entities declared in TOML specs (not in Rust sources, which are Rust already).
+pub fn toml_entities(project: &LoadedProject) -> Vec<&Entity> {
+    project
+        .schema
+        .entities
+        .iter()
+        .filter(|entity| match &entity.origin {
+            Origin::File { file, .. } => project
+                .sources
+                .get(*file)
+                .path
+                .extension()
+                .is_some_and(|ext| ext == "toml"),
+            _ => false,
+        })
+        .collect()
+}
