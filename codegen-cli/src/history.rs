@@ -161,6 +161,19 @@ pub fn load(
         dir: dir.clone(),
         released: Vec::new(),
     };
+    if dir.exists() && !dir.is_dir() {
+        diags.push(
+            Diagnostic::error(
+                Origin::Generated,
+                format!(
+                    "`[schema] history` points at `{}`, which is a file: it must be a folder",
+                    display_path(&dir)
+                ),
+            )
+            .help("the history folder holds one snapshot per released version (`v1.toml`, ...): point `history` at a folder, or move the file away"),
+        );
+        return Ok(history);
+    }
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(history),

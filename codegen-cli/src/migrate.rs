@@ -12,7 +12,7 @@ use crate::history::Snapshot;
 use crate::load::load_project;
 use crate::output;
 use crate::release::{Releases, rules};
-use crate::{GenerateReport, diff, naming};
+use crate::{GenerateReport, diff, migrations, naming};
 
 /// Releases the version in `syncwright.toml` of the project at `config_path` as migration
 /// `name`: writes `schema/history/vN.toml`, `migrations/NNNN_<name>.sql`, `schema.sql` and the
@@ -36,6 +36,9 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
                 suggest_name(name)
             )),
         );
+    }
+    if let Some(too_long) = name_too_long(config.version.value, name) {
+        releases.diags.push(too_long);
     }
     rules::version_is_next(config, &releases.history, name, &mut releases.diags);
     releases.bail()?;
@@ -67,6 +70,30 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
     let files = releases.release(snapshot);
     let files = output::write_all(&files)?;
     Ok(GenerateReport { files })
+}
+
+/// The longest file name most file systems accept, in bytes.
+const MAX_FILE_NAME: usize = 255;
+
+/// A name whose migration file name would be too long for the file system is refused up front,
+/// before anything is written (the write would fail half-way otherwise).
+fn name_too_long(version: u32, name: &str) -> Option<Diagnostic> {
+    let file = migrations::file_name(version, name);
+    if file.len() <= MAX_FILE_NAME {
+        return None;
+    }
+    let room = MAX_FILE_NAME - (file.len() - name.len());
+    Some(
+        Diagnostic::error(
+            Origin::Generated,
+            format!(
+                "migration name is {} bytes long: its file name would be {} bytes, over the {MAX_FILE_NAME} bytes file systems allow",
+                name.len(),
+                file.len()
+            ),
+        )
+        .help(format!("use a shorter name, at most {room} characters")),
+    )
 }
 
 fn is_migration_name(name: &str) -> bool {
