@@ -43,6 +43,7 @@ pub mod naming;
 pub mod output;
 pub mod parse;
 pub mod plan;
+pub mod project_lock;
 pub mod release;
 pub mod render;
 pub mod resolve;
@@ -90,6 +91,7 @@ pub fn generated_files(project: &LoadedProject) -> Result<Vec<OutputFile>> {
 ///
 /// Nothing is written when any input has a problem.
 pub fn generate(config_path: impl AsRef<Path>) -> Result<GenerateReport> {
+    let _hold = project_lock::ProjectLock::acquire(config_path.as_ref(), "generate")?;
     let project = load_project(config_path.as_ref())?;
     let files = output::write_all(&generated_files(&project)?)?;
     Ok(GenerateReport { files })

@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::history::Snapshot;
 use crate::load::load_project;
 use crate::output;
+use crate::project_lock::ProjectLock;
 use crate::release::{Releases, rules};
 use crate::{GenerateReport, diff, migrations, naming};
 
@@ -20,8 +21,12 @@ use crate::{GenerateReport, diff, migrations, naming};
 ///
 /// Refused, with every problem reported and nothing written: a version that was not bumped,
 /// skips or goes back; a change no additive migration can make; no change at all; a released
-/// snapshot or migration that was edited.
+/// snapshot or migration that was edited; and another command writing the project at the same
+/// time ([`crate::Error::ProjectBusy`]).
 pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<GenerateReport> {
+    // Held from before the history is read until the release is written: a second release
+    // started meanwhile is refused instead of numbering itself like this one.
+    let _hold = ProjectLock::acquire(config_path.as_ref(), "migrate new")?;
     let project = load_project(config_path.as_ref())?;
     let config = &project.config;
     let mut releases = Releases::load(&project)?;
