@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Origin, display_path};
 use crate::error::Result;
 use crate::load::load_project;
-use crate::lock;
+use crate::lock::{self, LOCK_FILE};
 use crate::release::Releases;
 
 /// What a passing check saw.
@@ -27,17 +27,22 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
     let mut releases = Releases::load(&project)?;
     // Unreadable snapshots or lock: nothing to compare generated files with.
     releases.bail()?;
+    let history = releases.check_history()?;
+    releases.check_checked_in();
     releases.check_specs_released();
-    // `rendered` fails with the problems so far: with nothing released, check_specs said so.
-    let set = releases.rendered()?;
-    let before = releases.diags.len();
-    releases.check_lock(&set);
-    // Files rendered from an edited snapshot differ too; the edit is the problem to report.
-    let history_edited = releases.diags.len() > before;
-    let edited = releases.check_released_files()?;
+    let set = match releases.migrations.clone() {
+        Some(set) => set,
+        // Nothing released: the rules above said why.
+        None => releases.rendered()?,
+    };
+    let lock_missing = releases.lock.is_none();
     let files = releases.outputs(&set);
+    // Files rendered from an edited snapshot differ too; the edit is the problem to report.
+    let history_edited = history.history_problems;
+    let edited = history.edited_migrations;
     for file in files.iter().filter(|_| !history_edited) {
-        if edited.contains(&file.path) {
+        // An edited migration, or the missing lock, is reported by its own rule.
+        if edited.contains(&file.path) || (lock_missing && file.path.ends_with(LOCK_FILE)) {
             continue;
         }
         let shown = display_path(&file.path);

@@ -79,11 +79,11 @@ pub struct GenerateReport {
 /// never rewrites a released migration).
 pub fn generated_files(project: &LoadedProject) -> Result<Vec<OutputFile>> {
     let mut releases = release::Releases::load(project)?;
+    releases.check_history()?;
     releases.check_specs_released();
     let set = releases.rendered()?;
-    releases.check_lock(&set);
-    releases.check_released_files()?;
     let files = releases.outputs(&set);
+    releases.check_writes(&files)?;
     releases.finish(files)
 }
 

@@ -45,16 +45,18 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
     if let Some(too_long) = name_too_long(config.version.value, name) {
         releases.diags.push(too_long);
     }
-    rules::version_is_next(config, &releases.history, name, &mut releases.diags);
+    rules::version_is_next(
+        config,
+        &releases.history,
+        releases.lock.as_ref(),
+        name,
+        &mut releases.diags,
+    );
+    // What is released must be intact before anything is added on top of it.
+    releases.check_history()?;
+    releases.check_no_stray_migrations();
     releases.bail()?;
 
-    // What is released must be intact before anything is added on top of it.
-    if releases.history.latest_version() > 0 {
-        let set = releases.rendered()?;
-        releases.check_lock(&set);
-        releases.check_released_files()?;
-        releases.bail()?;
-    }
     let version = config.version.value;
     let tables = diff::next_tables(
         releases.history.latest(),
@@ -73,6 +75,8 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
         tables,
     };
     let files = releases.release(snapshot);
+    releases.check_writes(&files)?;
+    releases.bail()?;
     let files = output::write_all(&files)?;
     Ok(GenerateReport { files })
 }

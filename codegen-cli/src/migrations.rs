@@ -80,6 +80,9 @@ pub fn checksum(text: &str) -> String {
         .collect()
 }
 
+/// The fresh-install script's file name, in the migrations folder.
+pub const SCHEMA_FILE: &str = "schema.sql";
+
 /// The file name of migration `version` named `name`: `0003_add_inspections.sql`.
 pub fn file_name(version: u32, name: &str) -> String {
     format!("{version:04}_{name}.sql")
@@ -88,13 +91,13 @@ pub fn file_name(version: u32, name: &str) -> String {
 /// All migrations of a loaded project, rendered in memory from its history.
 ///
 /// Fails, naming `syncwright migrate new <name>`, when the current specs differ from the latest
-/// released snapshot or when the version in `syncwright.toml` has no snapshot; and when a
-/// released snapshot no longer matches the lock file.
+/// released snapshot or when the version in `syncwright.toml` has no snapshot; and when the
+/// snapshots, the lock and the migration files disagree.
 pub fn migration_set(project: &LoadedProject) -> Result<MigrationSet> {
     let mut releases = Releases::load(project)?;
+    releases.check_history()?;
     releases.check_specs_released();
     let set = releases.rendered()?;
-    releases.check_lock(&set);
     releases.finish(set)
 }
 
@@ -135,7 +138,7 @@ pub(crate) fn render_history(history: &History) -> Option<MigrationSet> {
     );
     Some(MigrationSet {
         version: latest.version,
-        schema: RenderedMigration::new(latest.version, "schema", "schema.sql".to_string(), schema),
+        schema: RenderedMigration::new(latest.version, "schema", SCHEMA_FILE.to_string(), schema),
         steps,
     })
 }

@@ -7,7 +7,7 @@
 
 pub mod rules;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostics, Origin, SourceMap, display_path};
 use crate::error::{Error, Result};
@@ -33,8 +33,22 @@ pub struct Releases<'p> {
     /// Every migration rendered from the history; `None` when nothing is released or the
     /// history cannot be read.
     pub migrations: Option<MigrationSet>,
+    /// The names of the `.sql` files in the migrations folder.
+    pub sql_files: Vec<String>,
+    /// Whether a lock exists but could not be read (already reported).
+    pub lock_unreadable: bool,
     /// Problems found so far.
     pub diags: Diagnostics,
+}
+
+/// What [`Releases::check_history`] found, beyond the problems it reported.
+#[derive(Debug)]
+pub struct HistoryCheck {
+    /// Whether a snapshot or the lock has a problem: files rendered from them differ too, and
+    /// that is not the problem to report.
+    pub history_problems: bool,
+    /// Released migration files edited on disk.
+    pub edited_migrations: Vec<PathBuf>,
 }
 
 impl<'p> Releases<'p> {
@@ -45,7 +59,10 @@ impl<'p> Releases<'p> {
         let mut sources = project.sources.clone();
         let mut diags = Diagnostics::new();
         let history = history::load(&project.config, &mut sources, &mut diags)?;
+        let before = diags.len();
         let lock = lock::load(&project.config.migrations_dir, &mut sources, &mut diags)?;
+        let lock_unreadable = diags.len() > before;
+        let sql_files = sql_files(&project.config.migrations_dir)?;
         // A history with gaps or unreadable snapshots cannot be rendered.
         let migrations = if diags.is_empty() {
             migrations::render_history(&history)
@@ -58,6 +75,8 @@ impl<'p> Releases<'p> {
             history,
             lock,
             migrations,
+            sql_files,
+            lock_unreadable,
             diags,
         })
     }
@@ -93,27 +112,72 @@ impl<'p> Releases<'p> {
         }
     }
 
-    /// Checks the history against the lock (see [`rules::lock_matches_history`]).
-    pub fn check_lock(&mut self, set: &MigrationSet) {
+    /// Cross-checks the snapshots, the lock and the migration files on disk with every history
+    /// rule, and returns what a caller needs to word its own report.
+    pub fn check_history(&mut self) -> Result<HistoryCheck> {
         let config = &self.project.config;
-        rules::lock_matches_history(
-            config,
-            &self.history,
+        let (lock, set) = (self.lock.as_ref(), self.migrations.as_ref());
+        let before = self.diags.len();
+        rules::no_gaps_in_history(&self.history, lock, &mut self.diags);
+        rules::snapshots_are_locked(&self.history, lock, &mut self.diags);
+        rules::lock_matches_history(config, &self.history, lock, set, &mut self.diags)?;
+        let history_problems = self.diags.len() > before;
+        if !self.lock_unreadable {
+            rules::lock_exists_with_migrations(
+                config,
+                &self.history,
+                lock,
+                &self.sql_files,
+                &mut self.diags,
+            );
+        }
+        let edited_migrations =
+            rules::released_files_match_lock(config, lock, set, &mut self.diags)?;
+        Ok(HistoryCheck {
+            history_problems,
+            edited_migrations,
+        })
+    }
+
+    /// For `check`: reports a missing lock whenever something is released, and `.sql` files in
+    /// the migrations folder that no release wrote.
+    pub fn check_checked_in(&mut self) {
+        if !self.lock_unreadable {
+            rules::lock_exists_when_released(
+                &self.project.config,
+                &self.history,
+                self.lock.as_ref(),
+                &self.sql_files,
+                &mut self.diags,
+            );
+        }
+        self.check_no_stray_migrations();
+    }
+
+    /// Reports `.sql` files in the migrations folder that no release wrote.
+    pub fn check_no_stray_migrations(&mut self) {
+        rules::no_stray_migration_files(
+            &self.project.config,
             self.lock.as_ref(),
-            set,
+            self.migrations.as_ref(),
+            &self.sql_files,
             &mut self.diags,
         );
     }
 
-    /// Checks the migration files on disk against the lock (see
-    /// [`rules::released_files_match_lock`]) and returns the edited ones.
-    pub fn check_released_files(&mut self) -> Result<Vec<PathBuf>> {
-        rules::released_files_match_lock(&self.project.config, self.lock.as_ref(), &mut self.diags)
-    }
-
     /// Checks that the specs and `version` in `syncwright.toml` match the latest release.
     pub fn check_specs_released(&mut self) {
-        rules::specs_match_latest_release(self.project, &self.history, &mut self.diags);
+        rules::specs_match_latest_release(
+            self.project,
+            &self.history,
+            self.lock.as_ref(),
+            &mut self.diags,
+        );
+    }
+
+    /// Checks `files` before they are written: a migration file that exists is never rewritten.
+    pub fn check_writes(&mut self, files: &[OutputFile]) -> Result<()> {
+        rules::migration_files_are_never_rewritten(files, &mut self.diags)
     }
 
     /// Adds `snapshot` to the history as the next release, and returns every file to write:
@@ -143,6 +207,35 @@ impl<'p> Releases<'p> {
         files.extend(rust_outputs(self.project));
         files
     }
+}
+
+/// The names of the `.sql` files in `dir`, sorted; none when it does not exist.
+fn sql_files(dir: &Path) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(Vec::new());
+        }
+        Err(source) => {
+            return Err(Error::Read {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// `entities.rs` in `[output] rust`, when configured, with the structs of the TOML entity specs
