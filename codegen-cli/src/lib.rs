@@ -44,6 +44,8 @@ pub mod output;
 pub mod parse;
 pub mod plan;
 pub mod project_lock;
+#[cfg(feature = "rehearse")]
+pub mod rehearse;
 pub mod release;
 pub mod render;
 pub mod resolve;

@@ -21,7 +21,8 @@ use crate::{GenerateReport, diff, migrations, naming};
 ///
 /// Refused, with every problem reported and nothing written: a version that was not bumped,
 /// skips or goes back; a change no additive migration can make; no change at all; a released
-/// snapshot or migration that was edited; and another command writing the project at the same
+/// snapshot or migration that was edited; a release whose SQL fails on a scratch database of
+/// the previous version, or a backfill that is not one SQL expression; and another command writing the project at the same
 /// time ([`crate::Error::ProjectBusy`]).
 pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<GenerateReport> {
     // Held from before the history is read until the release is written: a second release
@@ -76,6 +77,8 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
     };
     let files = releases.release(snapshot);
     releases.check_writes(&files)?;
+    // The new version runs on a database of the previous one before anything is written.
+    releases.rehearse(version);
     releases.bail()?;
     let files = output::write_all(&files)?;
     Ok(GenerateReport { files })

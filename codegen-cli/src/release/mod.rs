@@ -200,6 +200,47 @@ impl<'p> Releases<'p> {
         files
     }
 
+    /// Runs every released step on scratch databases (see [`crate::rehearse`]) and reports the
+    /// problems of versions `from` and above; a backfill of those versions must be one
+    /// expression, located at its spec's `backfill` key for the version being released.
+    ///
+    /// Without the `rehearse` feature (the derive's build) nothing is run.
+    pub fn rehearse(&mut self, from: u32) {
+        #[cfg(feature = "rehearse")]
+        {
+            let Some(set) = &self.migrations else { return };
+            let snapshots: Vec<&Snapshot> =
+                self.history.released.iter().map(|r| &r.snapshot).collect();
+            let pending = self.project.config.version.value;
+            let before = self.diags.len();
+            for pair in snapshots.windows(2).filter(|p| p[1].version >= from) {
+                let (prev, next) = (pair[0], pair[1]);
+                // The spec's `backfill` key for the version being released; a released one is
+                // only in its snapshot.
+                let origin_of = |table: &str, column: &str| {
+                    if next.version == pending {
+                        backfill_origin(self.project, table, column)
+                    } else {
+                        Origin::Generated
+                    }
+                };
+                crate::rehearse::backfills_are_expressions(
+                    Some(prev),
+                    next,
+                    origin_of,
+                    &mut self.diags,
+                );
+            }
+            // A backfill that is not one expression makes the steps fail too; that is the
+            // problem to report.
+            if self.diags.len() == before {
+                crate::rehearse::steps(&snapshots, set, from, &mut self.diags);
+            }
+        }
+        #[cfg(not(feature = "rehearse"))]
+        let _ = from;
+    }
+
     /// Every file `generate` writes for `set`: each migration, `schema.sql`, the lock, and
     /// `entities.rs` in `[output] rust` when configured.
     pub fn outputs(&self, set: &MigrationSet) -> Vec<OutputFile> {
@@ -207,6 +248,20 @@ impl<'p> Releases<'p> {
         files.extend(rust_outputs(self.project));
         files
     }
+}
+
+/// Where the spec sets the `backfill` of `column` in `table`.
+#[cfg(feature = "rehearse")]
+fn backfill_origin(project: &LoadedProject, table: &str, column: &str) -> Origin {
+    project
+        .schema
+        .entities
+        .iter()
+        .filter(|e| e.table.value == table)
+        .flat_map(|e| &e.fields)
+        .find(|f| f.name.value == column)
+        .and_then(|f| f.backfill.as_ref())
+        .map_or(Origin::Generated, |b| b.origin.clone())
 }
 
 /// The names of the `.sql` files in `dir`, sorted; none when it does not exist.
