@@ -289,3 +289,24 @@ fn generate_renders_a_history_without_migration_files_but_check_wants_the_lock()
     syncwright_codegen::generate(project.config()).unwrap();
     syncwright_codegen::check(project.config()).unwrap();
 }
+
+#[test]
+fn a_spec_deleted_without_a_release_names_the_latest_release_and_its_snapshot() {
+    let project = Project::new();
+    let mut v1 = specs(TASK_V1);
+    v1.insert(
+        "note.toml",
+        "[entity]\nname = \"note\"\n\n[fields]\nbody = { type = \"text\" }\n".to_string(),
+    );
+    project.release(1, &v1, "init");
+    project.write_specs(1, &specs(TASK_V1));
+    for report in [generate_fails(&project), check_fails(&project)] {
+        assert!(report.contains("entity `note` (table `notes`)"), "{report}");
+        assert!(
+            report.contains(
+                "the specs differ from v1, the latest release (`[project]/schema/history/v1.toml`)"
+            ),
+            "{report}"
+        );
+    }
+}

@@ -335,7 +335,15 @@ pub fn specs_match_latest_release(
     let mut refusals = Diagnostics::new();
     let next = diff::next_tables(Some(latest), &project.schema, version + 1, &mut refusals);
     if !refusals.is_empty() {
-        diags.extend(refusals);
+        // The refusals speak of the next version; say which release the specs left, and where
+        // it is, since nothing was bumped (a spec deleted at `version = 5` is gone since v5).
+        let context = format!(
+            "the specs differ from v{version}, the latest release (`{}`); nothing is released until `syncwright migrate new`",
+            display_path(&history.path_of(version))
+        );
+        for refusal in refusals.iter() {
+            diags.push(refusal.clone().note(context.clone(), Origin::Generated));
+        }
         return;
     }
     if next != latest.tables {
