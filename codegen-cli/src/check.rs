@@ -2,7 +2,9 @@
 //!
 //! Each problem says which command fixes it: specs changed without a new version
 //! (`syncwright migrate new <name>`), generated files stale (`syncwright generate`), a released
-//! snapshot or migration edited (restore it from version control).
+//! snapshot, migration or the lock edited, missing or stray (restore it from version control).
+//! Every released step is also run again on scratch databases ([`crate::rehearse`], with the
+//! `rehearse` feature).
 
 use std::path::Path;
 
@@ -43,11 +45,10 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
     let lock_missing = releases.lock.is_none();
     let files = releases.outputs(&set);
     // Files rendered from an edited snapshot differ too; the edit is the problem to report.
-    let history_edited = history.history_problems;
-    let edited = history.edited_migrations;
-    for file in files.iter().filter(|_| !history_edited) {
+    for file in files.iter().filter(|_| !history.history_problems) {
         // An edited migration, or the missing lock, is reported by its own rule.
-        if edited.contains(&file.path) || (lock_missing && file.path.ends_with(LOCK_FILE)) {
+        let edited = history.edited_migrations.contains(&file.path);
+        if edited || (lock_missing && file.path.ends_with(LOCK_FILE)) {
             continue;
         }
         let shown = display_path(&file.path);

@@ -15,10 +15,15 @@
 //! 6. **plan** ([`plan`]): two consecutive snapshots into migration steps;
 //! 7. **render** ([`render`], [`migrations`]): steps and snapshots into SQL text, the lock and
 //!    the Rust modules;
-//! 8. **write** ([`output`]): only changed files, atomically, and nothing when anything failed.
+//! 8. **rehearse** (`rehearse`, with the `rehearse` feature that the CLI enables): every
+//!    release run on scratch SQLite databases with rows in every table, each version compared
+//!    with its fresh install, every backfill checked to be one expression;
+//! 9. **write** ([`output`]): only changed files, staged and renamed into place together, and
+//!    nothing when anything failed.
 //!
 //! [`generate`], [`check()`], [`migrate_new`] and [`build`] are thin callers of
-//! [`release::Releases`], which loads a project's history once for all of them.
+//! [`release::Releases`], which loads a project's history once for all of them; the commands
+//! that write into the project hold it ([`project_lock`]) from before they read it.
 //!
 //! ```no_run
 //! let report = syncwright_codegen::generate("syncwright.toml")?;

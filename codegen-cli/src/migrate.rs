@@ -6,14 +6,13 @@
 
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Result;
 use crate::history::Snapshot;
 use crate::load::load_project;
 use crate::output;
 use crate::project_lock::ProjectLock;
 use crate::release::{Releases, rules};
-use crate::{GenerateReport, diff, migrations, naming};
+use crate::{GenerateReport, diff};
 
 /// Releases the version in `syncwright.toml` of the project at `config_path` as migration
 /// `name`: writes `schema/history/vN.toml`, `migrations/NNNN_<name>.sql`, `schema.sql` and the
@@ -22,8 +21,8 @@ use crate::{GenerateReport, diff, migrations, naming};
 /// Refused, with every problem reported and nothing written: a version that was not bumped,
 /// skips or goes back; a change no additive migration can make; no change at all; a released
 /// snapshot or migration that was edited; a release whose SQL fails on a scratch database of
-/// the previous version, or a backfill that is not one SQL expression; and another command writing the project at the same
-/// time ([`crate::Error::ProjectBusy`]).
+/// the previous version, or a backfill that is not one SQL expression; and another command
+/// writing the project at the same time ([`crate::Error::ProjectBusy`]).
 pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<GenerateReport> {
     // Held from before the history is read until the release is written: a second release
     // started meanwhile is refused instead of numbering itself like this one.
@@ -31,21 +30,8 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
     let project = load_project(config_path.as_ref())?;
     let config = &project.config;
     let mut releases = Releases::load(&project)?;
-    if !is_migration_name(name) {
-        releases.diags.push(
-            Diagnostic::error(
-                Origin::Generated,
-                format!("migration name `{name}` is not snake_case"),
-            )
-            .help(format!(
-                "use lower-case ASCII letters, digits and `_`, for example `{}`",
-                suggest_name(name)
-            )),
-        );
-    }
-    if let Some(too_long) = name_too_long(config.version.value, name) {
-        releases.diags.push(too_long);
-    }
+    rules::migration_name_is_snake_case(name, &mut releases.diags);
+    rules::migration_file_name_fits(config.version.value, name, &mut releases.diags);
     rules::version_is_next(
         config,
         &releases.history,
@@ -82,43 +68,4 @@ pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<Generate
     releases.bail()?;
     let files = output::write_all(&files)?;
     Ok(GenerateReport { files })
-}
-
-/// The longest file name most file systems accept, in bytes.
-const MAX_FILE_NAME: usize = 255;
-
-/// A name whose migration file name would be too long for the file system is refused up front,
-/// before anything is written (the write would fail half-way otherwise).
-fn name_too_long(version: u32, name: &str) -> Option<Diagnostic> {
-    let file = migrations::file_name(version, name);
-    if file.len() <= MAX_FILE_NAME {
-        return None;
-    }
-    let room = MAX_FILE_NAME - (file.len() - name.len());
-    Some(
-        Diagnostic::error(
-            Origin::Generated,
-            format!(
-                "migration name is {} bytes long: its file name would be {} bytes, over the {MAX_FILE_NAME} bytes file systems allow",
-                name.len(),
-                file.len()
-            ),
-        )
-        .help(format!("use a shorter name, at most {room} characters")),
-    )
-}
-
-fn is_migration_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// A valid migration name close to `name` (migration names may start with a digit).
-fn suggest_name(name: &str) -> String {
-    match naming::to_identifier(name).trim_start_matches('_') {
-        "" => "add_tasks".to_string(),
-        rest => rest.to_string(),
-    }
 }

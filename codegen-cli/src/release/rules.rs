@@ -12,7 +12,7 @@ use crate::migrations::{MigrationSet, SCHEMA_FILE, checksum};
 use crate::model::Table;
 use crate::output::OutputFile;
 use crate::parse::project::ProjectConfig;
-use crate::{diff, plan};
+use crate::{diff, migrations, naming, plan};
 
 /// Rule: when the migrations folder holds migrations, the lock exists. The files are what was
 /// released; without the lock nothing pins them, and a fresh lock would bless whatever the
@@ -476,4 +476,61 @@ pub fn version_goes_back(config: &ProjectConfig, latest: u32) -> Diagnostic {
         "released versions stay: set `version = {latest}`, or `version = {}` and run `syncwright migrate new <name>` to release a change",
         latest + 1
     ))
+}
+
+/// The longest file name most file systems accept, in bytes.
+const MAX_FILE_NAME: usize = 255;
+
+/// Rule (for `migrate new`): the migration's file name fits in a file system's limit, checked
+/// up front rather than failing half-way through writing.
+pub fn migration_file_name_fits(version: u32, name: &str, diags: &mut Diagnostics) {
+    let file = migrations::file_name(version, name);
+    if file.len() <= MAX_FILE_NAME {
+        return;
+    }
+    let room = MAX_FILE_NAME - (file.len() - name.len());
+    diags.push(
+        Diagnostic::error(
+            Origin::Generated,
+            format!(
+                "migration name is {} bytes long: its file name would be {} bytes, over the {MAX_FILE_NAME} bytes file systems allow",
+                name.len(),
+                file.len()
+            ),
+        )
+        .help(format!("use a shorter name, at most {room} characters")),
+    );
+}
+
+/// Rule (for `migrate new`): the migration's name is snake_case ASCII (it becomes a file name
+/// and a Rust string on every platform).
+pub fn migration_name_is_snake_case(name: &str, diags: &mut Diagnostics) {
+    if is_migration_name(name) {
+        return;
+    }
+    diags.push(
+        Diagnostic::error(
+            Origin::Generated,
+            format!("migration name `{name}` is not snake_case"),
+        )
+        .help(format!(
+            "use lower-case ASCII letters, digits and `_`, for example `{}`",
+            suggest_name(name)
+        )),
+    );
+}
+
+fn is_migration_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A valid migration name close to `name` (migration names may start with a digit).
+fn suggest_name(name: &str) -> String {
+    match naming::to_identifier(name).trim_start_matches('_') {
+        "" => "add_tasks".to_string(),
+        rest => rest.to_string(),
+    }
 }
