@@ -3,7 +3,9 @@
 //!
 //! Released migrations run on users' devices and the runtime records their checksums, so they
 //! never change: `generate` refuses to rewrite one whose content would differ from the lock,
-//! and `check` fails when a released file was edited.
+//! and `check` fails when a released file was edited. The lock, the snapshots and the migration
+//! files cross-check each other (`release::rules`): deleting or editing any one of them is
+//! refused, and an edited lock is blamed as the lock.
 //!
 //! ```toml
 //! version = 2

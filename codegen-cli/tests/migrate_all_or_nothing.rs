@@ -139,3 +139,17 @@ fn a_history_that_is_a_file_must_be_a_folder() {
     );
     assert!(!project.path("migrations").exists());
 }
+
+#[test]
+fn a_migrations_folder_that_is_a_file_must_be_a_folder() {
+    let project = Project::new();
+    project.write_specs(1, &specs(TASK_V1));
+    std::fs::write(project.path("migrations"), "not a folder").unwrap();
+    let error = syncwright_codegen::migrate_new(project.config(), "init").unwrap_err();
+    let report = project.report(&error);
+    assert!(
+        report.contains("`[output] migrations` points at `[project]/migrations`, which is a file: it must be a folder"),
+        "{report}"
+    );
+    assert!(!project.path("schema/history").exists());
+}

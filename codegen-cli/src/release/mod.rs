@@ -118,6 +118,7 @@ impl<'p> Releases<'p> {
         let config = &self.project.config;
         let (lock, set) = (self.lock.as_ref(), self.migrations.as_ref());
         let before = self.diags.len();
+        rules::migrations_dir_is_a_folder(config, &mut self.diags);
         rules::no_gaps_in_history(&self.history, lock, &mut self.diags);
         rules::snapshots_are_locked(&self.history, lock, &mut self.diags);
         rules::lock_matches_history(config, &self.history, lock, set, &mut self.diags)?;

@@ -14,6 +14,23 @@ use crate::output::OutputFile;
 use crate::parse::project::ProjectConfig;
 use crate::{diff, migrations, naming, plan};
 
+/// Rule: `[output] migrations` names a folder (or nothing yet), not a file.
+pub fn migrations_dir_is_a_folder(config: &ProjectConfig, diags: &mut Diagnostics) {
+    let dir = &config.migrations_dir;
+    if dir.exists() && !dir.is_dir() {
+        diags.push(
+            Diagnostic::error(
+                Origin::Generated,
+                format!(
+                    "`[output] migrations` points at `{}`, which is a file: it must be a folder",
+                    display_path(dir)
+                ),
+            )
+            .help("the migrations folder holds every migration, `schema.sql` and the lock: point `migrations` at a folder, or move the file away"),
+        );
+    }
+}
+
 /// Rule: when the migrations folder holds migrations, the lock exists. The files are what was
 /// released; without the lock nothing pins them, and a fresh lock would bless whatever the
 /// snapshots say now, edits included. (With no `.sql` file at all, `generate` renders every file
