@@ -1,12 +1,12 @@
 //! Rehearsal: every release runs on scratch databases before it is frozen.
 //!
 //! A migration that cannot run on users' devices must never be released, and nothing short of
-//! running it proves it can. `migrate new` (for the new version) and `check` (for every released
-//! one) replay every step on an in-memory database that gets a few rows in every table after
-//! each version, and compare the database each step leaves with a fresh install of the same
-//! version (`schema.sql` rendered from its snapshot): tables, columns (`pragma table_info`),
-//! indexes (`pragma index_list`/`index_info`) and foreign keys, not the SQL text, which differs
-//! between `CREATE TABLE` and `ALTER TABLE`.
+//! running it proves it can. `migrate new` applies the new step to an in-memory database of the
+//! previous version; `check` replays every released step from an empty one. After each version
+//! every table gets a few rows, and the database each step leaves is compared with a fresh
+//! install of the same version (`schema.sql` rendered from its snapshot): tables, columns
+//! (`pragma table_info`), indexes (`pragma index_list`/`index_info`) and foreign keys, not the
+//! SQL text, which differs between `CREATE TABLE` and `ALTER TABLE`.
 //!
 //! Backfills are the one place where user-written SQL reaches a migration, so each one is also
 //! checked to be exactly one SQL expression over the columns its table had before: SQLite itself
@@ -99,39 +99,51 @@ fn one_expression(conn: &Connection, table: &str, expression: &str) -> Result<()
     Ok(())
 }
 
-/// Replays every step of `set` on one scratch database, filling every table after each version
-/// and comparing each version with its fresh install. Problems of versions below `from` are not
-/// reported (they were rehearsed when they were released).
+/// Runs the steps of versions `from` and above on one scratch database, starting from a fresh
+/// install of version `from - 1` (empty for `from = 1`, so `check` replays every step), filling
+/// every table after each version and comparing each version with its fresh install.
 pub fn steps(snapshots: &[&Snapshot], set: &MigrationSet, from: u32, diags: &mut Diagnostics) {
-    let conn = match empty() {
+    let mut rows = Rows::default();
+    let start = match snapshots.iter().find(|s| s.version + 1 == from) {
+        // The previous version as users have it, with rows: earlier steps were rehearsed when
+        // they were released.
+        Some(prev) => fresh_install(prev).and_then(|conn| {
+            fill(&conn, &prev.tables, &mut rows)?;
+            Ok(conn)
+        }),
+        None => empty(),
+    };
+    let conn = match start {
         Ok(conn) => conn,
         Err(error) => {
             diags.push(Diagnostic::error(
                 Origin::Generated,
-                format!("cannot open a scratch database to rehearse the migrations: {error}"),
+                format!(
+                    "cannot build a scratch database of v{} to rehearse the migrations: {error}",
+                    from - 1
+                ),
             ));
             return;
         }
     };
-    let mut rows = Rows::default();
     for (step, snapshot) in set.steps.iter().zip(snapshots) {
-        let report = step.version >= from;
+        if step.version < from {
+            continue;
+        }
         let fail = |diags: &mut Diagnostics, what: String| {
-            if report {
-                diags.push(
-                    Diagnostic::error(
-                        Origin::Generated,
-                        format!(
-                            "migration `{}` (v{}) fails on a scratch database: {what}",
-                            step.file_name, step.version
-                        ),
-                    )
-                    .help(format!(
-                        "every release is run on a database of the version before, with rows in every table, before it is written; change the specs of v{} so that its SQL runs",
-                        step.version
-                    )),
-                );
-            }
+            diags.push(
+                Diagnostic::error(
+                    Origin::Generated,
+                    format!(
+                        "migration `{}` (v{}) fails on a scratch database: {what}",
+                        step.file_name, step.version
+                    ),
+                )
+                .help(format!(
+                    "every release is run on a database of the version before, with rows in every table, before it is written; change the specs of v{} so that its SQL runs",
+                    step.version
+                )),
+            );
         };
         if let Err(problem) = run_script(&conn, &step.sql) {
             fail(diags, problem);
