@@ -47,14 +47,16 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Origin, display_path};
+use crate::diagnostic::display_path;
 use crate::error::{Error, Result};
 use crate::load::{LoadedProject, load_project};
 use crate::migrations::{RenderedMigration, migration_set};
-use crate::model::Entity;
 use crate::output::{self, OutputFile, WriteOutcome};
 use crate::parse::project::PROJECT_FILE;
-use crate::render::rust::{EmbeddedMigration, entities_rs, migrations_rs};
+use crate::release::entities_file;
+use crate::render::rust::{EmbeddedMigration, migrations_rs};
+
+pub use crate::release::toml_entities;
 
 /// The module with the embedded migrations, in the output directory.
 pub const MIGRATIONS_FILE: &str = "syncwright_migrations.rs";
@@ -137,14 +139,15 @@ impl Config {
                 let _ = writeln!(stdout, "cargo:rerun-if-changed={}", input.display());
             }
         }
-        let files = plan(&project, &out_dir)?;
+        let files = out_dir_files(&project, &out_dir)?;
         let files = output::write_all(&files)?;
         Ok(BuildReport { files, inputs })
     }
 }
 
-/// The files a build-script run writes into `out_dir`, computed in memory.
-pub fn plan(project: &LoadedProject, out_dir: &Path) -> Result<Vec<OutputFile>> {
+/// The files a build-script run writes into `out_dir`, computed in memory: the embedded
+/// migrations and the structs of the TOML entity specs.
+pub fn out_dir_files(project: &LoadedProject, out_dir: &Path) -> Result<Vec<OutputFile>> {
     let set = migration_set(project)?;
     let source = display_path(&project.config.config_path);
     let steps: Vec<EmbeddedMigration<'_>> = set.steps.iter().map(embedded).collect();
@@ -162,28 +165,6 @@ pub fn plan(project: &LoadedProject, out_dir: &Path) -> Result<Vec<OutputFile>> 
     ])
 }
 
-/// For the CLI: `entities.rs` in `[output] rust`, when configured, with the structs of the
-/// TOML entity specs (the same content as [`ENTITIES_FILE`] of a build-script run).
-pub fn rust_outputs(project: &LoadedProject) -> Vec<OutputFile> {
-    let Some(dir) = &project.config.rust_dir else {
-        return Vec::new();
-    };
-    vec![OutputFile {
-        path: dir.join("entities.rs"),
-        contents: entities_file(project),
-    }]
-}
-
-/// The Rust structs of the project's TOML entity specs, as one file.
-fn entities_file(project: &LoadedProject) -> String {
-    entities_rs(
-        &display_path(&project.config.config_path),
-        &toml_entities(project),
-        &project.sources,
-        &project.config.root,
-    )
-}
-
 fn embedded(m: &RenderedMigration) -> EmbeddedMigration<'_> {
     EmbeddedMigration {
         version: m.version,
@@ -191,24 +172,6 @@ fn embedded(m: &RenderedMigration) -> EmbeddedMigration<'_> {
         sql: &m.sql,
         checksum: &m.checksum,
     }
-}
-
-/// The entities declared in TOML specs (not in Rust sources, which are Rust already).
-pub fn toml_entities(project: &LoadedProject) -> Vec<&Entity> {
-    project
-        .schema
-        .entities
-        .iter()
-        .filter(|entity| match &entity.origin {
-            Origin::File { file, .. } => project
-                .sources
-                .get(*file)
-                .path
-                .extension()
-                .is_some_and(|ext| ext == "toml"),
-            _ => false,
-        })
-        .collect()
 }
 
 /// Every input of `project`: the files read, the directories globs search (a new spec file

@@ -2,15 +2,17 @@
 //!
 //! Each problem says which command fixes it: specs changed without a new version
 //! (`syncwright migrate new <name>`), generated files stale (`syncwright generate`), a released
-//! snapshot or migration edited (restore it from version control).
+//! snapshot, migration or the lock edited, missing or stray (restore it from version control).
+//! Every released step is also run again on scratch databases ([`crate::rehearse`], with the
+//! `rehearse` feature).
 
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Origin, display_path};
 use crate::error::Result;
 use crate::load::load_project;
-use crate::lock;
-use crate::migrations::{self, State};
+use crate::lock::{self, LOCK_FILE};
+use crate::release::Releases;
 
 /// What a passing check saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,26 +26,29 @@ pub struct CheckReport {
 /// Checks the project at `config_path` without writing anything.
 pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
     let project = load_project(config_path.as_ref())?;
-    let config = &project.config;
-    let mut state = State::load(&project)?;
+    let mut releases = Releases::load(&project)?;
     // Unreadable snapshots or lock: nothing to compare generated files with.
-    state.bail()?;
-    migrations::check_specs(&project, &state.history, &mut state.diags);
-    let Some(set) = migrations::render_history(&state.history) else {
-        // check_specs reported that nothing is released.
-        state.bail()?;
-        unreachable!("an empty history is reported by check_specs");
+    releases.bail()?;
+    let history = releases.check_history()?;
+    releases.check_checked_in();
+    releases.check_specs_released();
+    let set = match releases.migrations.clone() {
+        Some(set) => set,
+        // Nothing released: the rules above said why.
+        None => releases.rendered()?,
     };
-    let before = state.diags.len();
-    state.check_lock(config, &set);
+    // Every released step runs, from v1: a release that cannot run fails CI. (Steps rendered
+    // from an edited snapshot are not what was released; the edit is the problem to report.)
+    if !history.history_problems {
+        releases.rehearse(1);
+    }
+    let lock_missing = releases.lock.is_none();
+    let files = releases.outputs(&set);
     // Files rendered from an edited snapshot differ too; the edit is the problem to report.
-    let history_edited = state.diags.len() > before;
-    let edited = state.check_released_files(config)?;
-    // The same files `generate` writes (see `plan_outputs`).
-    let mut files = migrations::output_files(config, &state.history, &set);
-    files.extend(crate::build_config::rust_outputs(&project));
-    for file in files.iter().filter(|_| !history_edited) {
-        if edited.contains(&file.path) {
+    for file in files.iter().filter(|_| !history.history_problems) {
+        // An edited migration, or the missing lock, is reported by its own rule.
+        let edited = history.edited_migrations.contains(&file.path);
+        if edited || (lock_missing && file.path.ends_with(LOCK_FILE)) {
             continue;
         }
         let shown = display_path(&file.path);
@@ -54,7 +59,7 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
             Some(text) if text.replace("\r\n", "\n") == file.contents => continue,
             Some(_) => "is out of date",
         };
-        state.diags.push(
+        releases.diags.push(
             Diagnostic::error(
                 Origin::Generated,
                 format!("generated file `{shown}` {problem}"),
@@ -62,7 +67,7 @@ pub fn check(config_path: impl AsRef<Path>) -> Result<CheckReport> {
             .help("run `syncwright generate` and check in the result"),
         );
     }
-    state.finish(CheckReport {
+    releases.finish(CheckReport {
         version: set.version,
         files: files.len(),
     })

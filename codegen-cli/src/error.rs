@@ -46,6 +46,17 @@ pub enum Error {
         "`OUT_DIR` is not set: call `syncwright_codegen::Config` from a build script, or give a directory with `Config::out_dir`"
     )]
     OutDirNotSet,
+    /// Another syncwright command is writing the project (see [`crate::project_lock`]).
+    #[error(
+        "another syncwright command is writing this project ({holder}): wait for it to finish and run this command again; if no syncwright command is running (one was killed), delete `{}`",
+        crate::diagnostic::display_path(path)
+    )]
+    ProjectBusy {
+        /// The file that marks the project as being written.
+        path: PathBuf,
+        /// What the file says about the command holding it.
+        holder: String,
+    },
     /// The specs (or the history) have problems; nothing was written.
     #[error("{0}")]
     Invalid(Box<InvalidSchema>),

@@ -109,6 +109,9 @@ pub struct History {
     pub dir: PathBuf,
     /// Released versions `1..=latest`, in order.
     pub released: Vec<Released>,
+    /// Snapshot files after a gap in the versions (`v9.toml` when `v6.toml` is missing), with
+    /// their versions: missing snapshots or stray files, as the lock decides.
+    pub after_gap: Vec<(u32, PathBuf)>,
 }
 
 /// One snapshot file.
@@ -149,8 +152,9 @@ impl History {
 
 /// Reads every snapshot in the project's history directory (none when it does not exist).
 ///
-/// Unreadable snapshots, snapshots whose version does not match their file name, and gaps in
-/// the version sequence are reported in `diags`, with the files added to `sources`.
+/// Unreadable snapshots and snapshots whose version does not match their file name are
+/// reported in `diags`, with the files added to `sources`; the files after a gap in the version
+/// sequence are kept apart in [`History::after_gap`].
 pub fn load(
     config: &ProjectConfig,
     sources: &mut SourceMap,
@@ -160,7 +164,21 @@ pub fn load(
     let mut history = History {
         dir: dir.clone(),
         released: Vec::new(),
+        after_gap: Vec::new(),
     };
+    if dir.exists() && !dir.is_dir() {
+        diags.push(
+            Diagnostic::error(
+                Origin::Generated,
+                format!(
+                    "`[schema] history` points at `{}`, which is a file: it must be a folder",
+                    display_path(&dir)
+                ),
+            )
+            .help("the history folder holds one snapshot per released version (`v1.toml`, ...): point `history` at a folder, or move the file away"),
+        );
+        return Ok(history);
+    }
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(history),
@@ -197,7 +215,11 @@ pub fn load(
     files.sort();
     for (expected, (version, path)) in (1u32..).zip(&files) {
         if *version != expected {
-            diags.push(missing_snapshot(&history.path_of(expected), expected));
+            let gap = files
+                .iter()
+                .position(|(v, _)| v == version)
+                .expect("in the list");
+            history.after_gap = files[gap..].to_vec();
             break;
         }
         let file = read_source(sources, path)?;
@@ -241,6 +263,22 @@ fn parse_file_name(name: &str) -> Option<u32> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// A snapshot file no release wrote: its version is above every released one.
+pub fn stray_snapshot(path: &Path, version: u32, latest: u32) -> Diagnostic {
+    let released = match latest {
+        0 => "no version is released".to_string(),
+        latest => format!("the latest released version is v{latest}"),
+    };
+    Diagnostic::error(
+        Origin::Generated,
+        format!(
+            "snapshot `{}` is stray: {released}, so there is no v{version}",
+            display_path(path)
+        ),
+    )
+    .help("remove it: snapshots are written by `syncwright migrate new`, one version at a time")
 }
 
 /// The snapshot of a released version is missing.

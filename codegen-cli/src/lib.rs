@@ -1,13 +1,29 @@
 //! The syncwright generator: entity specs in, SQLite schema and migrations out.
 //!
 //! The pipeline has one implementation per stage, shared by the CLI, `build.rs` and the
-//! derive macro:
+//! derive macro; data flows forward only (`docs/architecture.md` draws it):
 //!
-//! 1. **parse** ([`parse`]): TOML entity specs and `syncwright.toml` into the [`model`];
-//! 2. **validate** ([`validate`]): every rule, all problems collected as [`diagnostic`]s;
+//! 1. **parse** ([`parse`], driven by [`load`]): `syncwright.toml`, TOML entity specs and Rust
+//!    sources into the [`model`];
+//! 2. **validate** ([`validate`]): every rule of one schema, all problems collected as
+//!    [`diagnostic`]s;
 //! 3. **resolve** ([`resolve`]): entities into physical tables with sync columns and indexes;
-//! 4. **render** ([`render`]): askama templates into SQL text;
-//! 5. **write** ([`output`]): only changed files, atomically, and nothing when anything failed.
+//! 4. **history** ([`history`], [`lock`], [`release`]): the released snapshots and the lock,
+//!    checked against each other and against the specs by [`release::rules`];
+//! 5. **diff** ([`diff`]): the specs against the latest snapshot, into the next snapshot, with
+//!    every change no additive migration can make refused;
+//! 6. **plan** ([`plan`]): two consecutive snapshots into migration steps;
+//! 7. **render** ([`render`], [`migrations`]): steps and snapshots into SQL text, the lock and
+//!    the Rust modules;
+//! 8. **rehearse** (`rehearse`, with the `rehearse` feature that the CLI enables): every
+//!    release run on scratch SQLite databases with rows in every table, each version compared
+//!    with its fresh install, every backfill checked to be one expression;
+//! 9. **write** ([`output`]): only changed files, staged and renamed into place together, and
+//!    nothing when anything failed.
+//!
+//! [`generate`], [`check()`], [`migrate_new`] and [`build`] are thin callers of
+//! [`release::Releases`], which loads a project's history once for all of them; the commands
+//! that write into the project hold it ([`project_lock`]) from before they read it.
 //!
 //! ```no_run
 //! let report = syncwright_codegen::generate("syncwright.toml")?;
@@ -32,6 +48,10 @@ pub mod naming;
 pub mod output;
 pub mod parse;
 pub mod plan;
+pub mod project_lock;
+#[cfg(feature = "rehearse")]
+pub mod rehearse;
+pub mod release;
 pub mod render;
 pub mod resolve;
 pub mod symbol;
@@ -59,26 +79,27 @@ pub struct GenerateReport {
 }
 
 /// The files `generate` writes for a loaded project, computed in memory: every migration and
-/// `schema.sql`, rendered from the schema history, and the lock.
+/// `schema.sql`, rendered from the schema history, the lock, and `entities.rs` in
+/// `[output] rust` when configured.
 ///
 /// Fails like [`migration_set`], and when a released migration file was edited (`generate`
 /// never rewrites a released migration).
-pub fn plan_outputs(project: &LoadedProject) -> Result<Vec<OutputFile>> {
-    let mut state = migrations::State::load(project)?;
-    migrations::check_specs(project, &state.history, &mut state.diags);
-    let set = state.render(&project.config)?;
-    state.check_lock(&project.config, &set);
-    state.check_released_files(&project.config)?;
-    let mut files = migrations::output_files(&project.config, &state.history, &set);
-    files.extend(build_config::rust_outputs(project));
-    state.finish(files)
+pub fn generated_files(project: &LoadedProject) -> Result<Vec<OutputFile>> {
+    let mut releases = release::Releases::load(project)?;
+    releases.check_history()?;
+    releases.check_specs_released();
+    let set = releases.rendered()?;
+    let files = releases.outputs(&set);
+    releases.check_writes(&files)?;
+    releases.finish(files)
 }
 
 /// Loads the project at `config_path`, validates it and writes every output.
 ///
 /// Nothing is written when any input has a problem.
 pub fn generate(config_path: impl AsRef<Path>) -> Result<GenerateReport> {
+    let _hold = project_lock::ProjectLock::acquire(config_path.as_ref(), "generate")?;
     let project = load_project(config_path.as_ref())?;
-    let files = output::write_all(&plan_outputs(&project)?)?;
+    let files = output::write_all(&generated_files(&project)?)?;
     Ok(GenerateReport { files })
 }

@@ -3,7 +3,9 @@
 //!
 //! Released migrations run on users' devices and the runtime records their checksums, so they
 //! never change: `generate` refuses to rewrite one whose content would differ from the lock,
-//! and `check` fails when a released file was edited.
+//! and `check` fails when a released file was edited. The lock, the snapshots and the migration
+//! files cross-check each other (`release::rules`): deleting or editing any one of them is
+//! refused, and an edited lock is blamed as the lock.
 //!
 //! ```toml
 //! version = 2
@@ -87,8 +89,32 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> Result<Option<Lock>> {
     let path = path(migrations_dir);
-    if !path.is_file() {
-        return Ok(None);
+    match fs::metadata(&path) {
+        // No migrations folder (or a file in its place, which writing will report) has no lock.
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        // Not the lock (a folder, a socket...): taking it for "no lock" would let a fresh lock
+        // bless whatever the history says now.
+        Ok(meta) if !meta.is_file() => {
+            diags.push(
+                Diagnostic::error(
+                    Origin::Generated,
+                    format!(
+                        "`{}` is not a file: the lock must be a file",
+                        display_path(&path)
+                    ),
+                )
+                .help("move it away and restore `syncwright.lock` from version control"),
+            );
+            return Ok(None);
+        }
+        _ => {}
     }
     let file = read_source(sources, &path)?;
     match toml::from_str::<Lock>(&sources.get(file).text) {

@@ -6,13 +6,13 @@
 
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Result;
-use crate::history::{self, Released, Snapshot};
+use crate::history::Snapshot;
 use crate::load::load_project;
-use crate::migrations::{self, State};
-use crate::output::{self, OutputFile};
-use crate::{GenerateReport, diff, naming};
+use crate::output;
+use crate::project_lock::ProjectLock;
+use crate::release::{Releases, rules};
+use crate::{GenerateReport, diff};
 
 /// Releases the version in `syncwright.toml` of the project at `config_path` as migration
 /// `name`: writes `schema/history/vN.toml`, `migrations/NNNN_<name>.sql`, `schema.sql` and the
@@ -20,111 +20,52 @@ use crate::{GenerateReport, diff, naming};
 ///
 /// Refused, with every problem reported and nothing written: a version that was not bumped,
 /// skips or goes back; a change no additive migration can make; no change at all; a released
-/// snapshot or migration that was edited.
+/// snapshot or migration that was edited; a release whose SQL fails on a scratch database of
+/// the previous version, or a backfill that is not one SQL expression; and another command
+/// writing the project at the same time ([`crate::Error::ProjectBusy`]).
 pub fn migrate_new(config_path: impl AsRef<Path>, name: &str) -> Result<GenerateReport> {
+    // Held from before the history is read until the release is written: a second release
+    // started meanwhile is refused instead of numbering itself like this one.
+    let _hold = ProjectLock::acquire(config_path.as_ref(), "migrate new")?;
     let project = load_project(config_path.as_ref())?;
     let config = &project.config;
-    let mut state = State::load(&project)?;
-    if !is_migration_name(name) {
-        state.diags.push(
-            Diagnostic::error(
-                Origin::Generated,
-                format!("migration name `{name}` is not snake_case"),
-            )
-            .help(format!(
-                "use lower-case ASCII letters, digits and `_`, for example `{}`",
-                suggest_name(name)
-            )),
-        );
-    }
-    let version = config.version.value;
-    let latest = state.history.latest_version();
-    if version == latest {
-        state.diags.push(
-            Diagnostic::error(
-                config.version.origin.clone(),
-                format!("version {version} is already released: bump `version` first"),
-            )
-            .label(format!("v{version} is released"))
-            .help(format!(
-                "set `version = {}` in syncwright.toml, then run `syncwright migrate new {name}` again",
-                version + 1
-            )),
-        );
-    } else if version < latest {
-        state
-            .diags
-            .push(migrations::version_goes_back(config, latest));
-    } else if version > latest + 1 {
-        state
-            .diags
-            .push(migrations::no_snapshot(config, latest + 1));
-    }
-    state.bail()?;
-
+    let mut releases = Releases::load(&project)?;
+    rules::migration_name_is_snake_case(name, &mut releases.diags);
+    rules::migration_file_name_fits(config.version.value, name, &mut releases.diags);
+    rules::version_is_next(
+        config,
+        &releases.history,
+        releases.lock.as_ref(),
+        name,
+        &mut releases.diags,
+    );
     // What is released must be intact before anything is added on top of it.
-    if latest > 0 {
-        let set = state.render(config)?;
-        state.check_lock(config, &set);
-        state.check_released_files(config)?;
-        state.bail()?;
-    }
+    releases.check_history()?;
+    releases.check_no_stray_migrations();
+    releases.bail()?;
+
+    let version = config.version.value;
     let tables = diff::next_tables(
-        state.history.latest(),
+        releases.history.latest(),
         &project.schema,
         version,
-        &mut state.diags,
+        &mut releases.diags,
     );
-    if let Some(prev) = state.history.latest()
-        && state.diags.is_empty()
-        && prev.tables == tables
-    {
-        state.diags.push(
-            Diagnostic::error(
-                config.version.origin.clone(),
-                format!("nothing changed since version {latest}: there is no migration to write"),
-            )
-            .label(format!("v{version} would equal v{latest}"))
-            .help(format!(
-                "change the entity specs first, or set `version = {latest}` back"
-            )),
-        );
+    if releases.diags.is_empty() {
+        rules::release_changes_something(config, &releases.history, &tables, &mut releases.diags);
     }
-    state.bail()?;
+    releases.bail()?;
 
     let snapshot = Snapshot {
         version,
         name: name.to_string(),
         tables,
     };
-    let text = history::to_toml(&snapshot);
-    let path = state.history.path_of(version);
-    state.history.released.push(Released {
-        snapshot,
-        path: path.clone(),
-        text: text.clone(),
-    });
-    let set = migrations::render_history(&state.history).expect("a version was just released");
-    let mut files = vec![OutputFile {
-        path,
-        contents: text,
-    }];
-    files.extend(migrations::output_files(config, &state.history, &set));
+    let files = releases.release(snapshot);
+    releases.check_writes(&files)?;
+    // The new version runs on a database of the previous one before anything is written.
+    releases.rehearse(version);
+    releases.bail()?;
     let files = output::write_all(&files)?;
     Ok(GenerateReport { files })
-}
-
-fn is_migration_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// A valid migration name close to `name` (migration names may start with a digit).
-fn suggest_name(name: &str) -> String {
-    match naming::to_identifier(name).trim_start_matches('_') {
-        "" => "add_tasks".to_string(),
-        rest => rest.to_string(),
-    }
 }

@@ -14,19 +14,19 @@
 //! # Ok::<(), syncwright_codegen::Error>(())
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap, display_path};
-use crate::error::{Error, Result};
-use crate::history::{self, History};
+use crate::diagnostic::display_path;
+use crate::error::Result;
+use crate::history::History;
 use crate::load::LoadedProject;
 use crate::lock::{self, Lock, LockedMigration};
 use crate::output::OutputFile;
 use crate::parse::project::ProjectConfig;
-use crate::plan;
-use crate::{diff, render};
+use crate::release::Releases;
+use crate::{plan, render};
 
 /// One rendered migration file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +80,9 @@ pub fn checksum(text: &str) -> String {
         .collect()
 }
 
+/// The fresh-install script's file name, in the migrations folder.
+pub const SCHEMA_FILE: &str = "schema.sql";
+
 /// The file name of migration `version` named `name`: `0003_add_inspections.sql`.
 pub fn file_name(version: u32, name: &str) -> String {
     format!("{version:04}_{name}.sql")
@@ -88,131 +91,14 @@ pub fn file_name(version: u32, name: &str) -> String {
 /// All migrations of a loaded project, rendered in memory from its history.
 ///
 /// Fails, naming `syncwright migrate new <name>`, when the current specs differ from the latest
-/// released snapshot or when the version in `syncwright.toml` has no snapshot; and when a
-/// released snapshot no longer matches the lock file.
+/// released snapshot or when the version in `syncwright.toml` has no snapshot; and when the
+/// snapshots, the lock and the migration files disagree.
 pub fn migration_set(project: &LoadedProject) -> Result<MigrationSet> {
-    let mut state = State::load(project)?;
-    check_specs(project, &state.history, &mut state.diags);
-    let set = state.render(&project.config)?;
-    state.check_lock(&project.config, &set);
-    state.finish(set)
-}
-
-/// A project's history and lock, with the files read for diagnostics.
-pub(crate) struct State {
-    pub sources: SourceMap,
-    pub history: History,
-    pub lock: Option<Lock>,
-    pub diags: Diagnostics,
-}
-
-impl State {
-    /// Reads the history and the lock of `project`.
-    pub fn load(project: &LoadedProject) -> Result<State> {
-        let mut sources = project.sources.clone();
-        let mut diags = Diagnostics::new();
-        let history = history::load(&project.config, &mut sources, &mut diags)?;
-        let lock = lock::load(&project.config.migrations_dir, &mut sources, &mut diags)?;
-        Ok(State {
-            sources,
-            history,
-            lock,
-            diags,
-        })
-    }
-
-    /// Fails with every problem collected so far, if any.
-    pub fn bail(&mut self) -> Result<()> {
-        if self.diags.is_empty() {
-            return Ok(());
-        }
-        Err(Error::invalid(
-            self.sources.clone(),
-            std::mem::take(&mut self.diags),
-        ))
-    }
-
-    /// `value` when no problem was collected.
-    pub fn finish<T>(mut self, value: T) -> Result<T> {
-        self.bail()?;
-        Ok(value)
-    }
-
-    /// Every migration rendered from the history; fails on the problems collected so far (a
-    /// history with gaps or unreadable snapshots cannot be rendered).
-    pub fn render(&mut self, config: &ProjectConfig) -> Result<MigrationSet> {
-        self.bail()?;
-        render_history(&self.history).ok_or_else(|| {
-            // check_specs reports a missing first snapshot; this is for callers that skip it.
-            let mut diags = Diagnostics::new();
-            diags.push(no_snapshot(config, 1));
-            Error::invalid(self.sources.clone(), diags)
-        })
-    }
-
-    /// Reports released snapshots that changed since the lock recorded them, and released
-    /// migrations that would render differently.
-    pub fn check_lock(&mut self, config: &ProjectConfig, set: &MigrationSet) {
-        let Some(lock) = &self.lock else { return };
-        let mut edited = Vec::new();
-        for released in &self.history.released {
-            let version = released.snapshot.version;
-            let Some(entry) = lock.get(version) else {
-                continue;
-            };
-            if checksum(&released.text) != entry.snapshot_checksum {
-                self.diags.push(
-                    lock::edited(&released.path, "snapshot").help(history::edited_snapshot_help()),
-                );
-                edited.push(version);
-            } else if edited.contains(&(version - 1)) {
-                // Rendered from the edited snapshot before it: that edit is the problem.
-            } else if let Some(step) = set.steps.iter().find(|s| s.version == version)
-                && (step.checksum != entry.checksum || step.file_name != entry.file)
-            {
-                self.diags.push(
-                    Diagnostic::error(
-                        crate::diagnostic::Origin::Generated,
-                        format!(
-                            "released migration `{}` would change: rendered from its unchanged snapshots it no longer matches `{}`",
-                            display_path(&config.migrations_dir.join(&entry.file)),
-                            lock::LOCK_FILE
-                        ),
-                    )
-                    .help("released migrations never change: use the syncwright version that released it, or restore `syncwright.lock` from version control if it was edited"),
-                );
-            }
-        }
-        for entry in lock
-            .migrations
-            .iter()
-            .filter(|m| m.version > self.history.latest_version())
-        {
-            self.diags.push(history::missing_snapshot(
-                &self.history.path_of(entry.version),
-                entry.version,
-            ));
-        }
-    }
-
-    /// Reports released migration files on disk whose content differs from the lock, and
-    /// returns their paths.
-    pub fn check_released_files(&mut self, config: &ProjectConfig) -> Result<Vec<PathBuf>> {
-        let Some(lock) = &self.lock else {
-            return Ok(Vec::new());
-        };
-        let mut edited = Vec::new();
-        for entry in &lock.migrations {
-            let path = config.migrations_dir.join(&entry.file);
-            if let Some(text) = lock::read_optional(&path)?
-                && checksum(&text) != entry.checksum
-            {
-                self.diags.push(lock::edited(&path, "migration"));
-                edited.push(path);
-            }
-        }
-        Ok(edited)
-    }
+    let mut releases = Releases::load(project)?;
+    releases.check_history()?;
+    releases.check_specs_released();
+    let set = releases.rendered()?;
+    releases.finish(set)
 }
 
 /// Every migration of `history`, `None` when nothing is released.
@@ -252,7 +138,7 @@ pub(crate) fn render_history(history: &History) -> Option<MigrationSet> {
     );
     Some(MigrationSet {
         version: latest.version,
-        schema: RenderedMigration::new(latest.version, "schema", "schema.sql".to_string(), schema),
+        schema: RenderedMigration::new(latest.version, "schema", SCHEMA_FILE.to_string(), schema),
         steps,
     })
 }
@@ -298,95 +184,4 @@ pub(crate) fn output_files(
 
 fn relative(root: &Path, path: &Path) -> String {
     display_path(path.strip_prefix(root).unwrap_or(path))
-}
-
-/// Reports when the specs and `version` in `syncwright.toml` do not match the history: a
-/// version without a snapshot, a version that skips or goes back, specs changed since the
-/// latest release, and changes no migration can make.
-pub(crate) fn check_specs(project: &LoadedProject, history: &History, diags: &mut Diagnostics) {
-    let config = &project.config;
-    let version = config.version.value;
-    let latest = history.latest_version();
-    if version > latest {
-        diags.push(no_snapshot(config, latest + 1));
-        return;
-    }
-    if version < latest {
-        diags.push(version_goes_back(config, latest));
-        return;
-    }
-    let latest = history.latest().expect("version >= 1 is released");
-    let mut refusals = Diagnostics::new();
-    let next = diff::next_tables(Some(latest), &project.schema, version + 1, &mut refusals);
-    if !refusals.is_empty() {
-        diags.extend(refusals);
-        return;
-    }
-    if next != latest.tables {
-        let mut diagnostic = Diagnostic::error(
-            config.version.origin.clone(),
-            format!("the entity specs changed since version {version} was released"),
-        )
-        .label(format!("v{version} is released"))
-        .help(format!(
-            "release the change as a new version: set `version = {}` and run `syncwright migrate new <name>`",
-            version + 1
-        ));
-        for change in changes(&latest.tables, &next) {
-            diagnostic = diagnostic.note(change, crate::diagnostic::Origin::Generated);
-        }
-        diags.push(diagnostic);
-    }
-}
-
-/// One line per difference, for messages.
-pub(crate) fn changes(prev: &[crate::model::Table], next: &[crate::model::Table]) -> Vec<String> {
-    let mut lines: Vec<String> = plan::plan(prev, next).iter().map(plan::summary).collect();
-    if lines.is_empty() {
-        lines.push("the conflict strategy of an entity changed".to_string());
-    }
-    lines
-}
-
-/// `version` in `syncwright.toml` has no snapshot yet.
-pub(crate) fn no_snapshot(config: &ProjectConfig, next: u32) -> Diagnostic {
-    let version = config.version.value;
-    let history = display_path(&config.history_dir);
-    if version == next {
-        Diagnostic::error(
-            config.version.origin.clone(),
-            format!("version {version} has no snapshot in `{history}`: it is not released yet"),
-        )
-        .label("not released")
-        .help("release it: run `syncwright migrate new <name>`, which writes its snapshot and migration")
-    } else {
-        let latest = match next - 1 {
-            0 => format!("no version is released yet (`{history}` has no snapshot)"),
-            latest => format!("the latest snapshot in `{history}` is v{latest}"),
-        };
-        Diagnostic::error(
-            config.version.origin.clone(),
-            format!("version {version} skips version {next}: {latest}"),
-        )
-        .label(format!("expected {next}"))
-        .help(format!(
-            "versions go up by one: set `version = {next}` and run `syncwright migrate new <name>`"
-        ))
-    }
-}
-
-/// `version` in `syncwright.toml` is below the latest released version.
-pub(crate) fn version_goes_back(config: &ProjectConfig, latest: u32) -> Diagnostic {
-    Diagnostic::error(
-        config.version.origin.clone(),
-        format!(
-            "version {} goes back: v{latest} is already released",
-            config.version.value
-        ),
-    )
-    .label(format!("v{latest} is released"))
-    .help(format!(
-        "released versions stay: set `version = {latest}`, or `version = {}` and run `syncwright migrate new <name>` to release a change",
-        latest + 1
-    ))
 }

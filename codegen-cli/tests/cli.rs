@@ -70,3 +70,49 @@ fn unknown_subcommand_is_a_usage_error() {
         "clap suggests the right command: {stderr}"
     );
 }
+
+#[test]
+fn two_migrate_new_processes_at_once_release_the_version_once() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("schema")).unwrap();
+        let task = "[entity]\nname = \"task\"\n\n[fields]\ntitle = { type = \"text\" }\n";
+        std::fs::write(dir.path().join("schema/task.toml"), task).unwrap();
+        std::fs::write(
+            dir.path().join("syncwright.toml"),
+            "[schema]\nversion = 1\nentities = [\"schema/*.toml\"]\n",
+        )
+        .unwrap();
+        let children: Vec<_> = ["alpha", "beta"]
+            .into_iter()
+            .map(|name| {
+                syncwright()
+                    .args(["migrate", "new", name])
+                    .current_dir(dir.path())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let succeeded = outputs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(succeeded, 1, "exactly one process releases v1");
+        let loser = outputs.iter().find(|o| !o.status.success()).unwrap();
+        let stderr = String::from_utf8_lossy(&loser.stderr);
+        assert!(
+            stderr.contains("another syncwright command is writing this project")
+                || stderr.contains("version 1 is already released"),
+            "{stderr}"
+        );
+        let released: Vec<_> = std::fs::read_dir(dir.path().join("migrations"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("0001_"))
+            .collect();
+        assert_eq!(released.len(), 1, "{released:?}");
+    }
+}
