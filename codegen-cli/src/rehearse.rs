@@ -493,7 +493,7 @@ mod tests {
     fn a_step_that_leaves_another_schema_than_a_fresh_install_is_reported() {
         let history = history(TASK);
         let mut set = migrations::render_history(&history).unwrap();
-        let index = "CREATE INDEX IF NOT EXISTS \"idx_tasks_title\" ON \"tasks\" (\"title\");";
+        let index = "CREATE INDEX IF NOT EXISTS \"tasks(title)\" ON \"tasks\" (\"title\");";
         assert!(set.steps[0].sql.contains(index));
         set.steps[0].sql = set.steps[0].sql.replace(index, "");
         let mut diags = Diagnostics::new();
@@ -502,7 +502,7 @@ mod tests {
         assert_eq!(messages.len(), 1, "{messages:?}");
         assert!(
             messages[0].contains("differs from a fresh install of v1")
-                && messages[0].contains("idx_tasks_title"),
+                && messages[0].contains("tasks(title)"),
             "{messages:?}"
         );
     }
