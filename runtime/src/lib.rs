@@ -90,6 +90,7 @@ pub mod payload;
 mod query;
 pub mod queue;
 mod record;
+mod statements;
 mod store;
 mod value;
 

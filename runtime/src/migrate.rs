@@ -13,15 +13,15 @@
 //!    its `PRAGMA user_version` bump and its `_sync_migrations` row. A crash leaves the
 //!    database at the old or the new version, never between.
 //!
-//! The `BEGIN;`/`COMMIT;` lines of the files are stripped; an
-//! `ALTER TABLE "t" ADD COLUMN "c" ...` line is skipped when `t.c` already exists, and an
-//! `ALTER TABLE "t" DROP COLUMN "c";` line when it is already gone.
+//! Files are run statement by statement (split as SQLite does, never by line): the
+//! `BEGIN;`/`COMMIT;` statements are left out; an `ALTER TABLE "t" ADD COLUMN "c" ...` statement
+//! is skipped when `t.c` already exists, and an `ALTER TABLE "t" DROP COLUMN "c";` statement
+//! when it is already gone.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use rusqlite::fallible_iterator::FallibleIterator;
-use rusqlite::{Batch, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::clock::to_millis;
 use crate::entity::{EntityDescriptor, quote};
@@ -44,7 +44,8 @@ pub struct Progress<'a> {
     pub migration: usize,
     /// How many migrations this run applies.
     pub migrations: usize,
-    /// Statements of the running migration executed so far (0 when it starts).
+    /// Statements of the running migration executed so far (0 when it starts; every
+    /// statement of the migration once it committed).
     pub statements_done: usize,
     /// Whether the running migration has committed.
     pub committed: bool,
@@ -211,7 +212,7 @@ pub(crate) fn run(
         report(0, false);
         tx.execute_batch(CREATE_HISTORY)
             .map_err(Error::sql(CREATE_HISTORY))?;
-        apply(&tx, migration, &mut |done| report(done, false))?;
+        let statements = apply(&tx, migration, &mut |done| report(done, false))?;
         let bump = format!("PRAGMA user_version = {}", migration.version);
         tx.execute_batch(&bump).map_err(Error::sql(bump))?;
         let records: Vec<&MigrationRef<'_>> = if fresh {
@@ -225,7 +226,7 @@ pub(crate) fn run(
                 .map_err(Error::sql(insert))?;
         }
         tx.commit().map_err(Error::sql("COMMIT"))?;
-        report(usize::MAX, true);
+        report(statements, true);
     }
     Ok(MigrationReport {
         from,
@@ -234,13 +235,15 @@ pub(crate) fn run(
     })
 }
 
-/// Runs the statements of one migration file on `conn` (inside the caller's transaction).
+/// Runs the statements of one migration file on `conn` (inside the caller's transaction);
+/// returns how many it counted.
 fn apply(
     conn: &Connection,
     migration: &MigrationRef<'_>,
     progress: &mut dyn FnMut(usize),
-) -> Result<()> {
-    let failed = |sql: String| {
+) -> Result<usize> {
+    let failed = |sql: &str| {
+        let sql = sql.to_owned();
         move |source| Error::MigrationFailed {
             version: migration.version,
             name: migration.name.to_owned(),
@@ -250,57 +253,22 @@ fn apply(
     };
     let mut done = 0;
     for chunk in chunks(migration.sql) {
-        match chunk {
+        let run = match &chunk {
             Chunk::AddColumn { table, column, sql } => {
-                if !column_exists(conn, &table, &column)? {
-                    conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
-                }
-                done += 1;
-                progress(done);
+                (!column_exists(conn, table, column)?).then_some(*sql)
             }
             Chunk::DropColumn { table, column, sql } => {
-                if column_exists(conn, &table, &column)? {
-                    conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
-                }
-                done += 1;
-                progress(done);
+                column_exists(conn, table, column)?.then_some(*sql)
             }
-            Chunk::Statements(sql) => {
-                let mut batch = Batch::new(conn, &sql);
-                let mut offset = 0;
-                loop {
-                    let next = batch
-                        .next()
-                        .map_err(failed(next_statement(&sql[offset..])))?;
-                    let Some(mut stmt) = next else { break };
-                    let text = stmt.expanded_sql().unwrap_or_default();
-                    if let Some(at) = sql[offset..].find(text.as_str()) {
-                        offset += at + text.len();
-                    }
-                    let mut rows = stmt.raw_query();
-                    while rows.next().map_err(failed(text.clone()))?.is_some() {}
-                    done += 1;
-                    progress(done);
-                }
-            }
+            Chunk::Statement(sql) => Some(*sql),
+        };
+        if let Some(sql) = run {
+            conn.execute_batch(sql).map_err(failed(sql))?;
         }
+        done += 1;
+        progress(done);
     }
-    Ok(())
-}
-
-/// Best-effort text of the statement at the start of `rest` (one that failed to prepare).
-fn next_statement(rest: &str) -> String {
-    let mut out = Vec::new();
-    for line in rest.lines().map(str::trim) {
-        if (line.is_empty() || line.starts_with("--")) && out.is_empty() {
-            continue;
-        }
-        out.push(line);
-        if line.ends_with(';') {
-            break;
-        }
-    }
-    out.join(" ")
+    Ok(done)
 }
 
 fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
