@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::clock::to_millis;
-use crate::entity::{EntityDescriptor, quote};
+use crate::entity::{EntityDescriptor, IndexDescriptor, quote};
 use crate::error::Drift;
 use crate::migration::{Chunk, MigrationRef, MigrationSet, MigrationSource, chunks};
 use crate::{Error, Result};
@@ -334,8 +334,13 @@ pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<
         let columns = entity
             .sync_columns()
             .chain(entity.columns.iter().map(|c| c.name));
-        let indexes = entity.indexes.iter().map(|i| i.name);
-        check_table(conn, entity.table, columns, indexes, &mut missing)?;
+        check_table(
+            conn,
+            entity.table,
+            columns,
+            entity.indexes.iter(),
+            &mut missing,
+        )?;
     }
     if missing.is_empty() {
         Ok(())
@@ -353,11 +358,29 @@ fn names(conn: &Connection, sql: &str, table: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The indexes of `table`: each one's columns (in index order) and whether it is unique.
+fn index_shapes(conn: &Connection, table: &str) -> Result<Vec<(Vec<String>, bool)>> {
+    let sql = "SELECT l.name, l.\"unique\", i.name FROM pragma_index_list(?1) AS l, \
+               pragma_index_info(l.name) AS i ORDER BY l.name, i.seqno";
+    let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+    let rows: Vec<(String, bool, Option<String>)> = stmt
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .and_then(Iterator::collect)
+        .map_err(Error::sql(sql))?;
+    let mut shapes: BTreeMap<String, (Vec<String>, bool)> = BTreeMap::new();
+    for (index, unique, column) in rows {
+        let shape = shapes.entry(index).or_insert_with(|| (Vec::new(), unique));
+        // An expression column has no name; it never equals a declared column.
+        shape.0.push(column.unwrap_or_default());
+    }
+    Ok(shapes.into_values().collect())
+}
+
 fn check_table<'a>(
     conn: &Connection,
     table: &str,
     columns: impl Iterator<Item = &'a str>,
-    indexes: impl Iterator<Item = &'a str>,
+    indexes: impl Iterator<Item = &'a IndexDescriptor>,
     missing: &mut Vec<Drift>,
 ) -> Result<()> {
     let present = names(conn, "SELECT name FROM pragma_table_info(?1)", table)?;
@@ -375,12 +398,21 @@ fn check_table<'a>(
             });
         }
     }
-    let present = names(conn, "SELECT name FROM pragma_index_list(?1)", table)?;
+    // Matched by shape, not by name: a change of the generator's index naming must not strand
+    // a database whose indexes are right under their old names.
+    let shapes = index_shapes(conn, table)?;
     for index in indexes {
-        if !present.iter().any(|p| p == index) {
+        let found = shapes.iter().any(|(columns, unique)| {
+            *unique == index.unique
+                && columns
+                    .iter()
+                    .map(String::as_str)
+                    .eq(index.columns.iter().copied())
+        });
+        if !found {
             missing.push(Drift::Index {
                 table: table.to_owned(),
-                index: index.to_owned(),
+                index: index.name.to_owned(),
             });
         }
     }

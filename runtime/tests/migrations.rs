@@ -467,3 +467,46 @@ fn a_multi_line_default_holding_commit_and_alter_text_survives_the_upgrade() {
         .unwrap();
     Database::open(&path, &v4).expect("the existing column is skipped as one statement");
 }
+
+#[test]
+fn an_index_under_another_name_satisfies_the_drift_check() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    drop(Database::open(&path, &migrations()).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            r#"DROP INDEX "idx_tasks_priority"; CREATE INDEX "idx_tasks__priority" ON "tasks" ("priority");
+               DROP INDEX "idx_tasks_server_id"; CREATE UNIQUE INDEX "tasks_server_id_key" ON "tasks" ("server_id") WHERE "server_id" IS NOT NULL;"#,
+        )
+        .unwrap();
+    Database::open_with(&path, &migrations(), &[Task::ENTITY])
+        .expect("indexes are matched by table, columns and uniqueness");
+}
+
+#[test]
+fn an_index_with_the_expected_name_but_another_shape_is_drift() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    drop(Database::open(&path, &migrations()).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            r#"DROP INDEX "idx_tasks_priority"; CREATE INDEX "idx_tasks_priority" ON "tasks" ("priority", "title");
+               DROP INDEX "idx_tasks_server_id"; CREATE INDEX "idx_tasks_server_id" ON "tasks" ("server_id");"#,
+        )
+        .unwrap();
+    let err = Database::open_with(&path, &migrations(), &[Task::ENTITY])
+        .expect_err("wrong columns and lost uniqueness are drift");
+    let Error::SchemaDrift { missing } = &err else {
+        panic!("expected SchemaDrift, got {err:?}")
+    };
+    let indexes: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        indexes,
+        [
+            "missing index `idx_tasks_server_id` on `tasks`",
+            "missing index `idx_tasks_priority` on `tasks`"
+        ]
+    );
+}
