@@ -91,6 +91,36 @@ pub enum Error {
         unexpected: Vec<u32>,
     },
 
+    /// The file is not a SQLite database (or is encrypted). Nothing was written.
+    #[error("{}is not a SQLite database: {source}; nothing was written", fmt_path(.path))]
+    NotADatabase {
+        /// The file, when the database was opened from one.
+        path: Option<PathBuf>,
+        /// The error reported by SQLite.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The database has tables (or a `user_version`) but no syncwright bookkeeping: another
+    /// app's database, which syncwright does not adopt. Nothing was written.
+    #[error(
+        "{}was not created by syncwright: it holds {} (user_version {user_version}) but no \
+         `_sync_migrations` history; syncwright does not adopt another app's database, and \
+         nothing was written. Open a new file for the syncwright database; to bring existing \
+         data over, read it from this file and insert it through the store (a `syncwright \
+         import` command is planned)",
+        fmt_path(.path),
+        fmt_objects(.objects)
+    )]
+    ForeignDatabase {
+        /// The file, when the database was opened from one.
+        path: Option<PathBuf>,
+        /// `PRAGMA user_version` of the database.
+        user_version: i64,
+        /// The tables and views found (or, when there are none, the other schema objects).
+        objects: Vec<String>,
+    },
+
     /// A statement of a migration failed; the migration's transaction was rolled back and the
     /// database is still at `version - 1` (or empty, for the fresh-install schema).
     #[error("migration {version} (`{name}`) failed at statement `{sql}`: {source}")]
@@ -250,6 +280,21 @@ fn fmt_sql(sql: &Option<String>) -> String {
     }
 }
 
+fn fmt_path(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(path) => format!("`{}` ", path.display()),
+        None => "the database ".to_owned(),
+    }
+}
+
+fn fmt_objects(objects: &[String]) -> String {
+    if objects.is_empty() {
+        return "no tables".to_owned();
+    }
+    let names: Vec<String> = objects.iter().map(|o| format!("`{o}`")).collect();
+    names.join(", ")
+}
+
 fn fmt_row(row: &Option<String>) -> String {
     match row {
         Some(row) => format!(" of row {row}"),
@@ -275,6 +320,26 @@ impl Error {
         move |source| Error::Sqlite {
             sql: Some(sql),
             source,
+        }
+    }
+
+    /// Names the database file in an error about the file itself.
+    pub(crate) fn in_file(self, file: &std::path::Path) -> Error {
+        match self {
+            Error::NotADatabase { path: None, source } => Error::NotADatabase {
+                path: Some(file.to_path_buf()),
+                source,
+            },
+            Error::ForeignDatabase {
+                path: None,
+                user_version,
+                objects,
+            } => Error::ForeignDatabase {
+                path: Some(file.to_path_buf()),
+                user_version,
+                objects,
+            },
+            other => other,
         }
     }
 

@@ -84,6 +84,7 @@
 mod clock;
 mod entity;
 mod error;
+mod foreign;
 pub mod migrate;
 mod migration;
 pub mod payload;

@@ -2,7 +2,9 @@
 //!
 //! Rules, in order:
 //! 1. The migration set is checked on its own ([`MigrationSet::check`]).
-//! 2. The database is inspected *read-only*: a version above the app's is a
+//! 2. The database is inspected *read-only*: a file that is not SQLite is an
+//!    [`Error::NotADatabase`], a database with tables but no syncwright bookkeeping (another
+//!    app's) an [`Error::ForeignDatabase`], a version above the app's is a
 //!    [`Error::Downgrade`], a `_sync_migrations` history that is not exactly `1..=user_version`
 //!    is an [`Error::HistoryGap`], a recorded checksum that differs from the app's step is an
 //!    [`Error::ChecksumMismatch`]. A refused database is left byte-for-byte untouched.
@@ -26,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::clock::to_millis;
 use crate::entity::{EntityDescriptor, IndexDescriptor, quote};
 use crate::error::Drift;
+use crate::foreign::refuse_foreign;
 use crate::migration::{Chunk, MigrationRef, MigrationSet, MigrationSource, chunks};
 use crate::{Error, Result};
 
@@ -132,6 +135,7 @@ fn history(conn: &Connection) -> Result<Vec<Applied>> {
 
 /// The read-only checks of rule 2; returns the database version.
 pub(crate) fn verify(conn: &Connection, set: &MigrationSet<'_>) -> Result<u32> {
+    refuse_foreign(conn)?;
     let version = current_version(conn)?;
     if version > set.version {
         return Err(Error::Downgrade {

@@ -137,7 +137,10 @@ impl<'a> OpenOptions<'a> {
         let set = migrations.migration_set();
         set.check()?;
         // Refusals come before anything is written, including the journal mode.
-        migrate::verify(&conn, &set)?;
+        migrate::verify(&conn, &set).map_err(|e| match &path {
+            Some(path) => e.in_file(path),
+            None => e,
+        })?;
         if path.is_some() {
             let sql = "PRAGMA journal_mode = WAL";
             conn.query_row(sql, [], |r| r.get::<_, String>(0))

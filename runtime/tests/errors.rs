@@ -49,6 +49,24 @@ fn every_error_message() {
             },
         ),
         (
+            "not_a_database",
+            Error::NotADatabase {
+                path: Some("notes.txt".into()),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+                    None,
+                ),
+            },
+        ),
+        (
+            "foreign_database",
+            Error::ForeignDatabase {
+                path: Some("clinic.db".into()),
+                user_version: 0,
+                objects: vec!["tasks".into(), "visits".into()],
+            },
+        ),
+        (
             "history_gap",
             Error::HistoryGap {
                 database_version: 3,

@@ -229,13 +229,123 @@ fn database_versioned_outside_the_runner_is_refused() {
     assert!(
         matches!(
             err,
-            Error::HistoryGap {
-                database_version: 1,
+            Error::ForeignDatabase {
+                user_version: 1,
                 ..
             }
         ),
         "{err:?}"
     );
+}
+
+/// The database files SQLite may leave beside `path`.
+fn side_files(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            std::path::PathBuf::from(name)
+        })
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Opens `path` with the fixture migrations, expecting a refusal that leaves the file's bytes
+/// as they were and creates no journal file beside it.
+fn refused_untouched(path: &std::path::Path) -> Error {
+    let before = std::fs::read(path).unwrap();
+    let err = Database::open_with(path, &migrations(), &[Task::ENTITY])
+        .expect_err("the database must be refused");
+    assert!(
+        std::fs::read(path).unwrap() == before,
+        "the refused file's bytes changed"
+    );
+    assert_eq!(side_files(path), Vec::<std::path::PathBuf>::new());
+    err
+}
+
+/// A database another app made, in rollback-journal mode and closed.
+fn other_apps_database(path: &std::path::Path, sql: &str) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    assert_eq!(side_files(path), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn refuses_a_foreign_database_without_touching_its_bytes() {
+    let dir = TempDir::new();
+    let path = dir.path("clinic.db");
+    other_apps_database(
+        &path,
+        "CREATE TABLE visits (id INTEGER PRIMARY KEY, reason TEXT);
+         CREATE TABLE tasks (id TEXT PRIMARY KEY, title TEXT);
+         INSERT INTO visits (reason) VALUES ('checkup');",
+    );
+    let err = refused_untouched(&path);
+    let Error::ForeignDatabase {
+        user_version,
+        objects,
+        ..
+    } = &err
+    else {
+        panic!("expected ForeignDatabase, got {err:?}")
+    };
+    assert_eq!(
+        (*user_version, objects.as_slice()),
+        (0, &["tasks".to_owned(), "visits".to_owned()][..])
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("clinic.db")
+            && message.contains("`tasks`, `visits`")
+            && message.contains("Open a new file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn refuses_another_apps_versioned_database_as_foreign_not_as_a_downgrade() {
+    let dir = TempDir::new();
+    let path = dir.path("other.db");
+    other_apps_database(
+        &path,
+        "CREATE TABLE notes (id INTEGER); PRAGMA user_version = 7;",
+    );
+    let err = refused_untouched(&path);
+    assert!(
+        matches!(
+            err,
+            Error::ForeignDatabase {
+                user_version: 7,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_a_lone_foreign_sync_queue() {
+    let dir = TempDir::new();
+    let path = dir.path("queue.db");
+    other_apps_database(&path, "CREATE TABLE _sync_queue (job TEXT, due INTEGER);");
+    let err = refused_untouched(&path);
+    assert!(
+        matches!(&err, Error::ForeignDatabase { objects, .. } if objects == &["_sync_queue"]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_a_file_that_is_not_sqlite_without_touching_it() {
+    let dir = TempDir::new();
+    let path = dir.path("notes.txt");
+    std::fs::write(&path, "shopping list\n".repeat(100)).unwrap();
+    let err = refused_untouched(&path);
+    assert!(matches!(err, Error::NotADatabase { .. }), "{err:?}");
+    assert!(err.to_string().contains("notes.txt"), "{err}");
 }
 
 const TASK_WITH_ESTIMATE: &EntityDescriptor = &EntityDescriptor {
