@@ -121,6 +121,20 @@ pub enum Error {
         objects: Vec<String>,
     },
 
+    /// The database is open read-only (the file, its folder or the medium is not writable, or
+    /// [`crate::OpenOptions::read_only`] asked for it) and the operation needs to write.
+    #[error(
+        "{}is open read-only (the file or its folder is not writable, or read-only was asked for): \
+         cannot {operation}",
+        fmt_path(.path)
+    )]
+    ReadOnly {
+        /// The file, when the database was opened from one.
+        path: Option<PathBuf>,
+        /// What needed to write.
+        operation: String,
+    },
+
     /// A statement of a migration failed; the migration's transaction was rolled back and the
     /// database is still at `version - 1` (or empty, for the fresh-install schema).
     #[error("migration {version} (`{name}`) failed at statement `{sql}`: {source}")]

@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params_from_iter};
+use rusqlite::{
+    Connection, MAIN_DB, OpenFlags, OptionalExtension, TransactionBehavior, params_from_iter,
+};
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock, to_millis};
@@ -40,6 +42,7 @@ pub struct OpenOptions<'a> {
     progress: Option<&'a mut dyn FnMut(&Progress<'_>)>,
     readers: usize,
     jitter_seed: Option<u64>,
+    read_only: bool,
 }
 
 impl<'a> OpenOptions<'a> {
@@ -99,7 +102,16 @@ impl<'a> OpenOptions<'a> {
             progress: Some(progress),
             readers: self.readers,
             jitter_seed: self.jitter_seed,
+            read_only: self.read_only,
         }
+    }
+
+    /// Opens the database for reading only (default: `false`). An up-to-date database then
+    /// opens even on a read-only file or medium, and every write fails with
+    /// [`Error::ReadOnly`]. A file the process cannot write is opened this way by itself.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
     }
 
     /// How many idle read connections to keep (default: 4).
@@ -115,7 +127,12 @@ impl<'a> OpenOptions<'a> {
         migrations: &impl MigrationSource,
     ) -> Result<Database> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(|source| Error::Sqlite {
+        let flags = if self.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::default()
+        };
+        let conn = Connection::open_with_flags(&path, flags).map_err(|source| Error::Sqlite {
             sql: Some(format!("open {}", path.display())),
             source,
         })?;
@@ -137,11 +154,20 @@ impl<'a> OpenOptions<'a> {
         let set = migrations.migration_set();
         set.check()?;
         // Refusals come before anything is written, including the journal mode.
-        migrate::verify(&conn, &set).map_err(|e| match &path {
+        let from = migrate::verify(&conn, &set).map_err(|e| match &path {
             Some(path) => e.in_file(path),
             None => e,
         })?;
-        if path.is_some() {
+        // SQLite opens a file it cannot write read-only by itself; such a database opens only
+        // when it needs no migration, and then for reading.
+        let read_only = conn.is_readonly(MAIN_DB)?;
+        if read_only && from < set.version {
+            return Err(Error::ReadOnly {
+                path,
+                operation: format!("migrate it from version {from} to {}", set.version),
+            });
+        }
+        if path.is_some() && !read_only {
             let sql = "PRAGMA journal_mode = WAL";
             conn.query_row(sql, [], |r| r.get::<_, String>(0))
                 .map_err(Error::sql(sql))?;
@@ -167,8 +193,11 @@ impl<'a> OpenOptions<'a> {
             schema_version: set.version,
             report,
             entities: RwLock::new(self.entities.iter().map(|e| (e.name, *e)).collect()),
+            read_only,
         };
-        db.queue().recover_in_flight()?;
+        if !read_only {
+            db.queue().recover_in_flight()?;
+        }
         Ok(db)
     }
 }
@@ -187,6 +216,7 @@ pub struct Database {
     schema_version: u32,
     report: MigrationReport,
     entities: RwLock<BTreeMap<&'static str, &'static EntityDescriptor>>,
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Database {
@@ -210,6 +240,7 @@ impl Database {
             progress: None,
             readers: 4,
             jitter_seed: None,
+            read_only: false,
         }
     }
 
@@ -325,6 +356,7 @@ impl Database {
     /// [`WriteTx`] commits together with its queue entries when `f` returns `Ok`, and none does
     /// when it returns `Err`.
     pub fn transaction<R>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<R>) -> Result<R> {
+        self.refuse_if_read_only()?;
         let mut conn = self.lock_writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -417,6 +449,7 @@ impl Database {
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R>,
     ) -> Result<R> {
+        self.refuse_if_read_only()?;
         let mut conn = self.lock_writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -424,6 +457,21 @@ impl Database {
         let result = f(&tx)?;
         tx.commit().map_err(Error::sql("COMMIT"))?;
         Ok(result)
+    }
+
+    /// Whether the database was opened read-only (see [`OpenOptions::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn refuse_if_read_only(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly {
+                path: self.path.clone(),
+                operation: "write to it".to_owned(),
+            });
+        }
+        Ok(())
     }
 
     pub(crate) fn read_raw<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {

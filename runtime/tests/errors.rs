@@ -67,6 +67,13 @@ fn every_error_message() {
             },
         ),
         (
+            "read_only",
+            Error::ReadOnly {
+                path: Some("app.db".into()),
+                operation: "write to it".into(),
+            },
+        ),
+        (
             "history_gap",
             Error::HistoryGap {
                 database_version: 3,

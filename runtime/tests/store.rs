@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use syncwright::{Action, Error, Op, Order, SyncStatus};
+use syncwright::{Action, Database, Error, Op, Order, SyncStatus, Syncable};
 
 #[test]
 fn insert_sets_metadata_and_enqueues_a_create_in_the_same_transaction() {
@@ -357,4 +357,70 @@ fn per_field_timestamps_are_stored_sparsely() {
     .unwrap();
     let ms = syncwright::to_millis(start() + Duration::from_secs(60));
     assert_eq!(stored(note.id), format!("{{\"pinned\":{ms}}}"));
+}
+
+/// Makes `path` read-only for the OS (root still writes it, hence also `read_only(true)`).
+fn write_protect(path: &std::path::Path) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
+#[test]
+fn an_up_to_date_database_on_a_read_only_file_opens_for_reading() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    let id = {
+        let db = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+        let task = db.insert(&Task::new("read me")).unwrap();
+        db.queue().next_batch(10).unwrap(); // left in flight: recovery must not write either
+        task.id
+    };
+    write_protect(&path);
+    let before = std::fs::read(&path).unwrap();
+    let db = Database::options()
+        .read_only(true)
+        .entities(&[Task::ENTITY])
+        .open(&path, &migrations())
+        .expect("an up-to-date database opens read-only");
+    assert!(db.is_read_only());
+    assert_eq!(db.get::<Task>(id).unwrap().unwrap().title, "read me");
+    assert_eq!(db.query::<Task>().count().unwrap(), 1);
+    assert_eq!(db.status().unwrap().in_flight, 1);
+    let err = db.insert(&Task::new("no")).expect_err("writes are refused");
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("app.db") && err.to_string().contains("cannot write"),
+        "{err}"
+    );
+    assert!(matches!(
+        db.queue().next_batch(1),
+        Err(Error::ReadOnly { .. })
+    ));
+    drop(db);
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "nothing was written"
+    );
+}
+
+#[test]
+fn a_database_that_needs_a_migration_is_refused_read_only_without_writing() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    drop(Database::open(&path, &migrations_up_to(2)).unwrap());
+    write_protect(&path);
+    let before = std::fs::read(&path).unwrap();
+    let err = Database::options()
+        .read_only(true)
+        .open(&path, &migrations())
+        .expect_err("a migration cannot run read-only");
+    assert!(
+        matches!(&err, Error::ReadOnly { operation, .. } if operation == "migrate it from version 2 to 3"),
+        "{err:?}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "nothing was written"
+    );
 }
