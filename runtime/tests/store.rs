@@ -266,7 +266,7 @@ fn transaction_commits_all_writes_or_none() {
 fn corrupt(sql: &str) -> Error {
     let dir = TempDir::new();
     let path = dir.path("app.db");
-    let db = syncwright::Database::open(&path, &migrations()).unwrap();
+    let db = Database::open(&path, &migrations()).unwrap();
     let task = db.insert(&Task::new("x")).unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("PRAGMA ignore_check_constraints = ON")
@@ -311,7 +311,7 @@ fn bad_data_in_the_database_is_an_error_naming_the_row() {
 #[test]
 fn database_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<syncwright::Database>();
+    assert_send_sync::<Database>();
 }
 
 #[test]
@@ -319,9 +319,9 @@ fn per_field_timestamps_are_stored_sparsely() {
     let dir = TempDir::new();
     let path = dir.path("sparse.db");
     let clock = std::sync::Arc::new(syncwright::ManualClock::new(start()));
-    let db = syncwright::Database::options()
+    let db = Database::options()
         .clock(clock.clone())
-        .entities(&[<Note as syncwright::Syncable>::ENTITY])
+        .entities(&[<Note as Syncable>::ENTITY])
         .open(&path, &migrations())
         .unwrap();
     let stored = |id: uuid::Uuid| -> String {
