@@ -50,7 +50,7 @@
 //!
 //! fn main() -> syncwright::Result<()> {
 //!     let migrations =
-//!         Migrations::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations"))?;
+//!         Migrations::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tasks-notes/migrations"))?;
 //!     let dir = std::env::temp_dir().join(format!("syncwright-doc-{}", std::process::id()));
 //!     std::fs::create_dir_all(&dir).unwrap();
 //!     let db = Database::open_with(dir.join("app.db"), &migrations, &[Task::ENTITY])?;

@@ -435,7 +435,7 @@ fn check_table<'a>(
 /// ```
 /// # fn main() -> syncwright::Result<()> {
 /// let migrations = syncwright::Migrations::from_dir(
-///     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations"),
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tasks-notes/migrations"),
 /// )?;
 /// syncwright::validate(&migrations, &[])?;
 /// # Ok(()) }

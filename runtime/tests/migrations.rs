@@ -173,7 +173,7 @@ fn tampered_migration_is_refused_without_writing() {
     let mut tampered = migrations();
     let sql = tampered.steps[1]
         .sql
-        .replace("\"priority\" = 1", "\"priority\" = 2");
+        .replace("THEN 1 ELSE 0", "THEN 2 ELSE 0");
     tampered.steps[1] = OwnedMigration::new(2, "priority", sql);
     let err = refused(&path, &tampered);
     assert!(
@@ -441,7 +441,7 @@ fn validate_reports_a_schema_that_disagrees_with_the_steps() {
     let sql = broken
         .schema
         .sql
-        .replace("\"due_at\" INTEGER\n", "\"due_at\" TEXT\n");
+        .replace("\"due_at\"      INTEGER ", "\"due_at\"      TEXT    ");
     assert_ne!(sql, broken.schema.sql);
     broken.schema = OwnedMigration::new(3, "schema", sql);
     let err = syncwright::validate(&broken, &[]).expect_err("schema differs");

@@ -12,7 +12,7 @@ use syncwright::{
 };
 
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tasks-notes/migrations")
 }
 
 /// The fixture migrations (version 3).
