@@ -74,6 +74,19 @@ pub enum Error {
         app_version: u32,
     },
 
+    /// The runtime's own tables were upgraded by a newer syncwright runtime than this one.
+    /// Nothing was written.
+    #[error(
+        "the runtime tables of this database are at version {database_version}, newer than this \
+         syncwright runtime's version {runtime_version}; update the syncwright crate; nothing was written"
+    )]
+    RuntimeDowngrade {
+        /// The highest version recorded in `_sync_runtime`.
+        database_version: u32,
+        /// The latest version this runtime knows.
+        runtime_version: u32,
+    },
+
     /// `_sync_migrations` does not record exactly the versions `1..=user_version`. Nothing was
     /// written.
     #[error(

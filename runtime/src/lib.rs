@@ -91,6 +91,7 @@ pub mod payload;
 mod query;
 pub mod queue;
 mod record;
+mod runtime_tables;
 mod statements;
 mod store;
 mod value;
@@ -112,6 +113,7 @@ pub use queue::{
     SyncLogEntry, SyncSummary,
 };
 pub use record::{Record, SyncStatus};
+pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
 pub use store::{DEFAULT_TOMBSTONE_AGE, Database, OpenOptions, PurgeReport, WriteTx};
 pub use value::ColumnValue;

@@ -30,6 +30,7 @@ use crate::entity::{EntityDescriptor, IndexDescriptor, quote};
 use crate::error::Drift;
 use crate::foreign::refuse_foreign;
 use crate::migration::{Chunk, MigrationRef, MigrationSet, MigrationSource, chunks};
+use crate::runtime_tables;
 use crate::{Error, Result};
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS \"_sync_migrations\" (\
@@ -136,6 +137,7 @@ fn history(conn: &Connection) -> Result<Vec<Applied>> {
 /// The read-only checks of rule 2; returns the database version.
 pub(crate) fn verify(conn: &Connection, set: &MigrationSet<'_>) -> Result<u32> {
     refuse_foreign(conn)?;
+    runtime_tables::verify(conn)?;
     let version = current_version(conn)?;
     if version > set.version {
         return Err(Error::Downgrade {
@@ -184,6 +186,9 @@ pub(crate) fn run(
 ) -> Result<MigrationReport> {
     set.check()?;
     let from = verify(conn, set)?;
+    // The runtime's own tables come first: the app's migrations never create them (those of
+    // release 0.1.0 did, with `IF NOT EXISTS`, which then does nothing).
+    runtime_tables::upgrade(conn, now)?;
     let fresh = from == 0;
     let plan: Vec<&MigrationRef<'_>> = if fresh {
         vec![&set.schema]
@@ -241,7 +246,7 @@ pub(crate) fn run(
 
 /// Runs the statements of one migration file on `conn` (inside the caller's transaction);
 /// returns how many it counted.
-fn apply(
+pub(crate) fn apply(
     conn: &Connection,
     migration: &MigrationRef<'_>,
     progress: &mut dyn FnMut(usize),
@@ -284,53 +289,16 @@ fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
         .is_some())
 }
 
-/// The runtime tables and the columns the runtime uses.
-const RUNTIME_TABLES: &[(&str, &[&str])] = &[
-    (
-        "_sync_queue",
-        &[
-            "id",
-            "idempotency_key",
-            "entity_type",
-            "action",
-            "entity_id",
-            "payload",
-            "schema_version",
-            "retry_count",
-            "max_retries",
-            "next_attempt_at",
-            "created_at",
-            "status",
-            "error",
-        ],
-    ),
-    ("_sync_cursors", &["entity_type", "cursor", "updated_at"]),
-    (
-        "_sync_log",
-        &[
-            "id",
-            "at",
-            "direction",
-            "entity_type",
-            "pulled",
-            "pushed",
-            "conflicts",
-            "resolution",
-            "error",
-        ],
-    ),
-];
-
 /// Checks that the runtime tables and every table, column and index `entities` need exist,
 /// reporting everything missing at once as [`Error::SchemaDrift`].
 pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<()> {
     let mut missing = Vec::new();
-    for (table, columns) in RUNTIME_TABLES {
+    for table in runtime_tables::TABLES {
         check_table(
             conn,
-            table,
-            columns.iter().copied(),
-            std::iter::empty(),
+            table.name,
+            table.columns.iter().map(|c| c.name),
+            table.indexes.iter().map(|(index, _)| index),
             &mut missing,
         )?;
     }
@@ -445,7 +413,8 @@ pub fn validate(migrations: &impl MigrationSource, entities: &[&EntityDescriptor
     set.check()?;
     let mut fresh = Connection::open_in_memory()?;
     run(&mut fresh, &set, SystemTime::now(), &mut |_| {})?;
-    let upgraded = Connection::open_in_memory()?;
+    let mut upgraded = Connection::open_in_memory()?;
+    runtime_tables::upgrade(&mut upgraded, SystemTime::now())?;
     for step in &set.steps {
         for _ in 0..2 {
             let tx = upgraded.unchecked_transaction()?;

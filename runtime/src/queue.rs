@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use crate::clock::{from_millis, to_millis};
 use crate::entity::quote;
+use crate::runtime_tables::QUEUE;
 use crate::store::Database;
 use crate::{Error, Result};
 
@@ -130,9 +131,6 @@ pub struct QueueEntry {
     /// The last error, if any.
     pub error: Option<String>,
 }
-
-const ENTRY_COLUMNS: &str = "id, idempotency_key, entity_type, action, entity_id, payload, schema_version, \
-                             retry_count, max_retries, next_attempt_at, created_at, status, error";
 
 fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
     let id: i64 = row.get("id")?;
@@ -253,7 +251,10 @@ pub struct Queue<'db> {
 }
 
 fn entry_in(tx: &Transaction<'_>, id: i64) -> Result<QueueEntry> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM _sync_queue WHERE id = ?1");
+    let sql = format!(
+        "SELECT {} FROM _sync_queue WHERE id = ?1",
+        QUEUE.column_list()
+    );
     let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
     let mut rows = stmt.query([id]).map_err(Error::sql(&sql))?;
     match rows.next().map_err(Error::sql(&sql))? {
@@ -286,7 +287,10 @@ impl<'db> Queue<'db> {
     }
 
     fn list(&self, filter: &str) -> Result<Vec<QueueEntry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM _sync_queue {filter} ORDER BY id");
+        let sql = format!(
+            "SELECT {} FROM _sync_queue {filter} ORDER BY id",
+            QUEUE.column_list()
+        );
         self.db.read_raw(|conn| {
             let mut stmt = conn.prepare(&sql).map_err(Error::sql(&sql))?;
             let mut rows = stmt.query([]).map_err(Error::sql(&sql))?;
@@ -325,10 +329,11 @@ impl<'db> Queue<'db> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db.write_raw(|tx| {
             let sql = format!(
-                "SELECT {ENTRY_COLUMNS} FROM _sync_queue AS q WHERE q.status = 'pending' \
+                "SELECT {} FROM _sync_queue AS q WHERE q.status = 'pending' \
                  AND q.next_attempt_at <= ?1 AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p \
                  WHERE p.entity_type = q.entity_type AND p.entity_id = q.entity_id AND p.id < q.id \
-                 AND p.status <> 'completed') ORDER BY q.id LIMIT ?2"
+                 AND p.status <> 'completed') ORDER BY q.id LIMIT ?2",
+                QUEUE.column_list()
             );
             let mut entries = Vec::new();
             {

@@ -27,6 +27,7 @@ use crate::migration::MigrationSource;
 use crate::query::Query;
 use crate::queue::{Action, Queue, RetryPolicy};
 use crate::record::{self, Record, SyncStatus};
+use crate::runtime_tables::{self, RUNTIME_TABLES_VERSION};
 use crate::{Error, Result};
 
 /// How long tombstones stay after they synced, unless configured otherwise: 30 days.
@@ -165,6 +166,15 @@ impl<'a> OpenOptions<'a> {
             return Err(Error::ReadOnly {
                 path,
                 operation: format!("migrate it from version {from} to {}", set.version),
+            });
+        }
+        let runtime_from = runtime_tables::current_version(&conn)?;
+        if read_only && runtime_from < RUNTIME_TABLES_VERSION {
+            return Err(Error::ReadOnly {
+                path,
+                operation: format!(
+                    "upgrade the runtime's tables from version {runtime_from} to {RUNTIME_TABLES_VERSION}"
+                ),
             });
         }
         if path.is_some() && !read_only {

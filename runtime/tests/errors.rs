@@ -74,6 +74,13 @@ fn every_error_message() {
             },
         ),
         (
+            "runtime_downgrade",
+            Error::RuntimeDowngrade {
+                database_version: 3,
+                runtime_version: 2,
+            },
+        ),
+        (
             "history_gap",
             Error::HistoryGap {
                 database_version: 3,
