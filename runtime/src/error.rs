@@ -244,6 +244,31 @@ pub enum Error {
         entity: String,
     },
 
+    /// The queue entry is in flight in another open [`crate::Database`] (in this process or
+    /// another); only the instance that took it with [`crate::Queue::next_batch`] may complete
+    /// or fail it.
+    #[error(
+        "queue entry {id} is in flight in another open database instance ({owner}); only the \
+         instance that took it with next_batch may complete or fail it"
+    )]
+    QueueEntryClaimed {
+        /// The queue entry id.
+        id: i64,
+        /// The id of the instance that holds it.
+        owner: String,
+    },
+
+    /// The lock file that marks this instance as the owner of the entries it hands out could
+    /// not be created or locked (the database's folder must be writable to sync).
+    #[error("cannot take the queue owner lock `{}`: {source}", .path.display())]
+    OwnerLock {
+        /// The lock file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// No queue entry with this id exists.
     #[error("no queue entry with id {id}")]
     QueueEntryNotFound {

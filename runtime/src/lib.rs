@@ -87,6 +87,7 @@ mod error;
 mod foreign;
 pub mod migrate;
 mod migration;
+mod owner;
 pub mod payload;
 mod query;
 pub mod queue;

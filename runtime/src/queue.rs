@@ -327,6 +327,7 @@ impl<'db> Queue<'db> {
     pub fn next_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
         let now = to_millis(self.db.clock.now());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db.owner.hold()?;
         self.db.write_raw(|tx| {
             let sql = format!(
                 "SELECT {} FROM _sync_queue AS q WHERE q.status = 'pending' \
@@ -343,9 +344,11 @@ impl<'db> Queue<'db> {
                     entries.push(read_entry(row)?);
                 }
             }
-            let update = "UPDATE _sync_queue SET status = 'in_flight' WHERE id = ?1";
+            let update =
+                "UPDATE _sync_queue SET status = 'in_flight', claimed_by = ?2 WHERE id = ?1";
             for entry in &mut entries {
-                tx.execute(update, [entry.id]).map_err(Error::sql(update))?;
+                tx.execute(update, (entry.id, self.db.owner.id()))
+                    .map_err(Error::sql(update))?;
                 entry.status = QueueStatus::InFlight;
             }
             Ok(entries)
@@ -368,7 +371,8 @@ impl<'db> Queue<'db> {
         self.db.write_raw(|tx| {
             let entry = entry_in(tx, id)?;
             expect(&entry, QueueStatus::InFlight, "complete", "in_flight")?;
-            let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL WHERE id = ?1";
+            self.expect_owned(tx, id)?;
+            let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
             tx.execute(sql, [id]).map_err(Error::sql(sql))?;
             let Some(entity) = self.db.entity(&entry.entity_type) else {
                 return Err(Error::UnknownEntity {
@@ -399,9 +403,11 @@ impl<'db> Queue<'db> {
         self.db.write_raw(|tx| {
             let entry = entry_in(tx, id)?;
             expect(&entry, QueueStatus::InFlight, "fail", "in_flight")?;
+            self.expect_owned(tx, id)?;
             let failures = entry.retry_count.saturating_add(1);
             if failures >= entry.max_retries {
-                let sql = "UPDATE _sync_queue SET status = 'failed', retry_count = ?1, error = ?2 WHERE id = ?3";
+                let sql = "UPDATE _sync_queue SET status = 'failed', retry_count = ?1, error = ?2, \
+                           claimed_by = NULL WHERE id = ?3";
                 tx.execute(sql, (failures, error, id)).map_err(Error::sql(sql))?;
                 if let Some(entity) = self.db.entity(&entry.entity_type) {
                     let sql = format!(
@@ -415,7 +421,7 @@ impl<'db> Queue<'db> {
             }
             let next = now + self.db.retry.jittered(failures, unit);
             let sql = "UPDATE _sync_queue SET status = 'pending', retry_count = ?1, error = ?2, \
-                       next_attempt_at = ?3 WHERE id = ?4";
+                       next_attempt_at = ?3, claimed_by = NULL WHERE id = ?4";
             tx.execute(sql, (failures, error, to_millis(next), id)).map_err(Error::sql(sql))?;
             Ok(FailOutcome::Retrying { next_attempt_at: next })
         })
@@ -491,14 +497,43 @@ impl<'db> Queue<'db> {
         })
     }
 
-    /// Returns entries left `in_flight` by a process that died to `pending` (with an `error`
-    /// note, which also stops them from being coalesced). Runs at open; returns how many.
+    /// Returns the entries left `in_flight` by an instance that is gone (dropped, or its
+    /// process died) to `pending`, with an `error` note (which also stops them from being
+    /// coalesced). Entries in flight in a live instance, in this process or another, stay
+    /// theirs: an instance holds an OS lock beside the database file while it is open. Runs
+    /// at open; returns how many were taken back.
     pub fn recover_in_flight(&self) -> Result<usize> {
+        let owner = &self.db.owner;
+        owner.sweep();
         self.db.write_raw(|tx| {
-            let sql = "UPDATE _sync_queue SET status = 'pending', \
-                       error = coalesce(error, 'interrupted while in flight') WHERE status = 'in_flight'";
-            tx.execute(sql, []).map_err(Error::sql(sql))
+            let sql = "SELECT DISTINCT claimed_by FROM _sync_queue WHERE status = 'in_flight'";
+            let owners: Vec<Option<String>> = tx
+                .prepare(sql)
+                .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+                .map_err(Error::sql(sql))?;
+            let sql = "UPDATE _sync_queue SET status = 'pending', claimed_by = NULL, \
+                       error = coalesce(error, 'interrupted while in flight') \
+                       WHERE status = 'in_flight' AND claimed_by IS ?1";
+            let mut recovered = 0;
+            for gone in owners.iter().filter(|o| owner.is_gone(o.as_deref())) {
+                recovered += tx.execute(sql, [gone]).map_err(Error::sql(sql))?;
+            }
+            Ok(recovered)
         })
+    }
+
+    /// Refuses to settle entry `id` unless this instance took it.
+    fn expect_owned(&self, tx: &Transaction<'_>, id: i64) -> Result<()> {
+        let sql = "SELECT claimed_by FROM _sync_queue WHERE id = ?1";
+        let claimed_by: Option<String> = tx
+            .query_row(sql, [id], |r| r.get(0))
+            .map_err(Error::sql(sql))?;
+        match claimed_by {
+            Some(owner) if owner != self.db.owner.id() => {
+                Err(Error::QueueEntryClaimed { id, owner })
+            }
+            _ => Ok(()),
+        }
     }
 }
 

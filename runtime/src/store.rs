@@ -24,6 +24,7 @@ use crate::clock::{Clock, SystemClock, to_millis};
 use crate::entity::{EntityDescriptor, FIELD_TIMESTAMPS, Syncable, quote};
 use crate::migrate::{self, MigrationReport, Progress};
 use crate::migration::MigrationSource;
+use crate::owner::Owner;
 use crate::query::Query;
 use crate::queue::{Action, Queue, RetryPolicy};
 use crate::record::{self, Record, SyncStatus};
@@ -190,6 +191,7 @@ impl<'a> OpenOptions<'a> {
             let bytes = Uuid::new_v4().into_bytes();
             u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default())
         });
+        let path_for_owner = path.clone();
         let db = Database {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
@@ -204,6 +206,7 @@ impl<'a> OpenOptions<'a> {
             report,
             entities: RwLock::new(self.entities.iter().map(|e| (e.name, *e)).collect()),
             read_only,
+            owner: Owner::new(path_for_owner.as_deref()),
         };
         if !read_only {
             db.queue().recover_in_flight()?;
@@ -227,6 +230,8 @@ pub struct Database {
     report: MigrationReport,
     entities: RwLock<BTreeMap<&'static str, &'static EntityDescriptor>>,
     read_only: bool,
+    /// This instance, as the owner of the queue entries it hands out.
+    pub(crate) owner: Owner,
 }
 
 impl std::fmt::Debug for Database {

@@ -81,6 +81,23 @@ fn every_error_message() {
             },
         ),
         (
+            "queue_entry_claimed",
+            Error::QueueEntryClaimed {
+                id: 7,
+                owner: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+            },
+        ),
+        (
+            "owner_lock",
+            Error::OwnerLock {
+                path: "app.db.queue-owner.0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "permission denied",
+                ),
+            },
+        ),
+        (
             "history_gap",
             Error::HistoryGap {
                 database_version: 3,
