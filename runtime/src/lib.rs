@@ -82,22 +82,32 @@
 //! ```
 
 mod clock;
+mod cursor;
 mod entity;
 mod error;
 mod foreign;
+mod jitter;
 pub mod migrate;
 mod migration;
+mod open;
 mod owner;
 pub mod payload;
+mod pool;
 mod query;
 pub mod queue;
 mod record;
+mod registry;
+mod retry;
+mod row_writer;
 mod runtime_tables;
 mod statements;
+mod status;
 mod store;
+mod sync_log;
 mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
+pub use cursor::Cursor;
 pub use entity::{
     ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
     IndexDescriptor, SYNC_COLUMNS, Syncable,
@@ -108,15 +118,16 @@ pub use migration::{
     Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
     OwnedMigrations, checksum,
 };
+pub use open::OpenOptions;
 pub use query::{Op, Order, Query, QueryValue};
-pub use queue::{
-    Action, Cursor, Direction, FailOutcome, Queue, QueueEntry, QueueStatus, RetryPolicy,
-    SyncLogEntry, SyncSummary,
-};
+pub use queue::{Action, PurgeReport, Queue, QueueEntry, QueueStatus};
 pub use record::{Record, SyncStatus};
+pub use retry::{FailOutcome, RetryPolicy};
 pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
-pub use store::{DEFAULT_TOMBSTONE_AGE, Database, OpenOptions, PurgeReport, WriteTx};
+pub use status::SyncSummary;
+pub use store::{DEFAULT_TOMBSTONE_AGE, Database, RemoteVersion, WriteTx};
+pub use sync_log::{Direction, SyncLogEntry};
 pub use value::ColumnValue;
 
 /// Re-exported for `json` fields; see [`uuid`] for why.

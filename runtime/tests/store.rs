@@ -67,11 +67,26 @@ fn update_bumps_version_and_updated_at() {
 
 #[test]
 fn update_without_changes_writes_nothing() {
-    let (db, _) = memory_db();
+    // Coalescing off: an update entry, had one been written, would stay visible.
+    let (db, clock) = memory_db_with(syncwright::RetryPolicy::default(), false);
     let task = db.insert(&Task::new("a")).unwrap();
+    let queue_before = db.queue().all_entries().unwrap();
+    clock.advance(Duration::from_secs(10));
     let same = db.update(task.id, &Task::new("a")).unwrap();
-    assert_eq!(same.version, 1);
-    assert_eq!(db.queue().open_entries().unwrap().len(), 1);
+    assert_eq!(
+        same, task,
+        "the row is as it was: version, updated_at, status"
+    );
+    assert_eq!(
+        db.get::<Task>(task.id).unwrap().unwrap(),
+        task,
+        "and so is the stored row"
+    );
+    assert_eq!(
+        db.queue().all_entries().unwrap(),
+        queue_before,
+        "no queue entry was added or changed"
+    );
 }
 
 #[test]
@@ -422,5 +437,70 @@ fn a_database_that_needs_a_migration_is_refused_read_only_without_writing() {
     assert!(
         std::fs::read(&path).unwrap() == before,
         "nothing was written"
+    );
+}
+
+fn remote(server_id: &str, version: i64, is_deleted: bool) -> syncwright::RemoteVersion {
+    syncwright::RemoteVersion {
+        server_id: server_id.to_owned(),
+        version,
+        updated_at: start() - Duration::from_secs(60),
+        is_deleted,
+    }
+}
+
+#[test]
+fn a_remote_apply_inserts_a_synced_row_without_queueing() {
+    let (db, clock) = memory_db();
+    clock.advance(Duration::from_secs(5));
+    let id = uuid::Uuid::new_v4();
+    let stored = db
+        .apply_remote(id, &Task::new("from server"), &remote("srv-9", 7, false))
+        .unwrap();
+    assert_eq!(stored.title, "from server");
+    assert_eq!(stored.server_id.as_deref(), Some("srv-9"));
+    assert_eq!(stored.version, 7);
+    assert_eq!(stored.sync_status, SyncStatus::Synced);
+    assert_eq!(stored.synced_at, Some(db.now()));
+    assert_eq!(stored.updated_at, start() - Duration::from_secs(60));
+    assert!(
+        db.queue().all_entries().unwrap().is_empty(),
+        "nothing queued"
+    );
+}
+
+#[test]
+fn a_remote_apply_overwrites_a_row_with_the_servers_state_without_queueing() {
+    let (db, _) = memory_db();
+    let local = db
+        .insert(&Note {
+            task_id: None,
+            body: "draft".into(),
+            pinned: false,
+        })
+        .unwrap();
+    let entries_before = db.queue().all_entries().unwrap();
+    let stored = db
+        .apply_remote(
+            local.id,
+            &Note {
+                task_id: None,
+                body: "final".into(),
+                pinned: true,
+            },
+            &remote("srv-1", 4, true),
+        )
+        .unwrap();
+    assert_eq!((stored.body.as_str(), stored.pinned), ("final", true));
+    assert_eq!((stored.version, stored.is_deleted), (4, true));
+    assert_eq!(stored.sync_status, SyncStatus::Synced);
+    assert_eq!(
+        stored.created_at, local.created_at,
+        "the local creation time stays"
+    );
+    assert_eq!(
+        db.queue().all_entries().unwrap(),
+        entries_before,
+        "the queue is untouched"
     );
 }
