@@ -401,32 +401,21 @@ fn missing_columns_indexes_and_tables_are_reported_at_open() {
 fn entity_used_without_registration_is_drift_checked_before_sql_runs() {
     let (db, _) = memory_db();
     let err = db
-        .insert(&TaskV3Plus { title: "x".into() })
+        .insert(&TaskV3Plus {
+            title: "x".into(),
+            estimate: None,
+        })
         .expect_err("drift");
     assert!(matches!(err, Error::SchemaDrift { .. }), "{err:?}");
 }
 
-#[derive(Debug)]
+/// A task shape the database does not have (`estimate` and its index are missing).
+#[derive(Debug, Syncable)]
+#[syncwright(name = "task_plus", table = "tasks", conflict = "field_merge")]
 struct TaskV3Plus {
     title: String,
-}
-
-impl Syncable for TaskV3Plus {
-    const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
-        name: "task_plus",
-        ..*TASK_WITH_ESTIMATE
-    };
-    fn to_values(&self) -> Vec<syncwright::Value> {
-        vec![
-            syncwright::Value::Text(self.title.clone()),
-            syncwright::Value::Null,
-        ]
-    }
-    fn from_row(row: &rusqlite::Row<'_>) -> syncwright::Result<Self> {
-        Ok(TaskV3Plus {
-            title: syncwright::__private::get_column(row, "title")?,
-        })
-    }
+    #[syncwright(index)]
+    estimate: Option<f64>,
 }
 
 #[test]
@@ -619,4 +608,27 @@ fn an_index_with_the_expected_name_but_another_shape_is_drift() {
             "missing index `idx_tasks_priority` on `tasks`"
         ]
     );
+}
+
+#[test]
+fn to_latest_with_progress_reports_each_migration_of_a_connection_it_brings_up_to_date() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    let mut commits = Vec::new();
+    let report = syncwright::migrate::to_latest_with_progress(
+        &mut conn,
+        &migrations(),
+        &mut |p: &syncwright::Progress<'_>| {
+            if p.committed {
+                commits.push((p.version, p.name.to_owned(), p.migration, p.migrations));
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!((report.from, report.to, report.fresh), (0, 3, true));
+    assert_eq!(
+        commits,
+        [(3, "schema".to_owned(), 1, 1)],
+        "one fresh-install schema"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM _sync_migrations"), 3);
 }
