@@ -80,6 +80,7 @@ mod status;
 mod store;
 mod sync_log;
 mod value;
+mod write_tx;
 
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
 pub use cursor::Cursor;
@@ -101,9 +102,10 @@ pub use retry::{FailOutcome, RetryPolicy};
 pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
 pub use status::SyncSummary;
-pub use store::{DEFAULT_TOMBSTONE_AGE, Database, RemoteVersion, WriteTx};
+pub use store::{DEFAULT_TOMBSTONE_AGE, Database};
 pub use sync_log::{Direction, SyncLogEntry};
 pub use value::ColumnValue;
+pub use write_tx::{RemoteVersion, WriteTx};
 
 /// Re-exported for `json` fields; see [`uuid`] for why.
 pub use serde_json;
