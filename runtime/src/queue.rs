@@ -274,8 +274,9 @@ impl<'db> Queue<'db> {
     pub fn next_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
         let now = to_millis(self.db.clock.now());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.db.owner.hold()?;
         self.db.write_raw(|tx| {
+            // Inside the transaction: a read-only database refused before any lock file.
+            self.db.owner.hold()?;
             let sql = format!(
                 "SELECT {} FROM _sync_queue AS q WHERE q.status = 'pending' \
                  AND q.next_attempt_at <= ?1 AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p \
