@@ -412,17 +412,17 @@ fn an_up_to_date_database_on_a_read_only_file_opens_for_reading() {
         db.queue().next_batch(1),
         Err(Error::ReadOnly { .. })
     ));
-    drop(db);
-    assert!(
-        std::fs::read(&path).unwrap() == before,
-        "nothing was written"
-    );
     let locks: Vec<String> = std::fs::read_dir(&dir.0)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".queue-owner."))
         .collect();
     assert!(locks.is_empty(), "no queue owner lock was taken: {locks:?}");
+    drop(db);
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "nothing was written"
+    );
 }
 
 #[test]
