@@ -8,10 +8,12 @@
 //!    [`Error::Downgrade`], a `_sync_migrations` history that is not exactly `1..=user_version`
 //!    is an [`Error::HistoryGap`], a recorded checksum that differs from the app's step is an
 //!    [`Error::ChecksumMismatch`]. A refused database is left byte-for-byte untouched.
-//! 3. An empty database (version 0, no history) gets `schema.sql` in one transaction, and the
+//! 3. The runtime's own tables are brought up to date first, by their own versioned steps
+//!    (see `docs/contracts.md`); the app's migrations never create them.
+//! 4. An empty database (version 0, no history) gets `schema.sql` in one transaction, and the
 //!    history records every step `1..=N` (name and checksum of the step), since the fresh
 //!    schema stands for them; a later tampered step is then detected on every install.
-//! 4. Otherwise each missing step runs in its own `BEGIN IMMEDIATE` transaction together with
+//! 5. Otherwise each missing step runs in its own `BEGIN IMMEDIATE` transaction together with
 //!    its `PRAGMA user_version` bump and its `_sync_migrations` row. A crash leaves the
 //!    database at the old or the new version, never between.
 //!
