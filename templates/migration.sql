@@ -4,10 +4,6 @@
 -- application: tables and indexes use IF [NOT] EXISTS, the runtime skips an added column that
 -- already exists, and backfills give the same values when repeated.
 BEGIN;
-{%- if runtime_tables %}
-
-{% include "_runtime_tables.sql" %}
-{%- endif %}
 {%- for step in steps %}
 
 {% if let Some(table) = step.create -%}

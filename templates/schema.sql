@@ -2,8 +2,6 @@
 -- Creates every table directly on an empty database; older databases run the numbered steps.
 -- Timestamps are INTEGER milliseconds since the Unix epoch, UTC.
 BEGIN;
-
-{% include "_runtime_tables.sql" %}
 {% for table in tables %}
 {% include "_create_table.sql" %}
 {% endfor %}

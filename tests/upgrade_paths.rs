@@ -14,7 +14,7 @@ fn database_at(
     version: u32,
 ) -> Connection {
     let conn = open(&dir.join(format!("upgraded-from-v{version}.db")));
-    conn.execute_batch(&fresh_sql(history, version))
+    conn.execute_batch(&sqlite3_fresh_sql(history, version))
         .unwrap_or_else(|e| panic!("fresh v{version} schema: {e}"));
     conn.execute_batch("BEGIN").unwrap();
     fill(&conn, &history.get(version).unwrap().tables);
@@ -24,7 +24,8 @@ fn database_at(
 
 fn fresh_database(history: &syncwright_codegen::history::History, version: u32) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    conn.execute_batch(&fresh_sql(history, version)).unwrap();
+    conn.execute_batch(&sqlite3_fresh_sql(history, version))
+        .unwrap();
     conn
 }
 
@@ -82,6 +83,9 @@ fn a_fresh_install_equals_replaying_every_step_from_an_empty_database() {
     let history = history();
     for version in 1..=history.latest_version() {
         let replayed = Connection::open_in_memory().unwrap();
+        replayed
+            .execute_batch(&syncwright::runtime_tables_sql())
+            .unwrap();
         upgrade(&replayed, 0, version);
         assert_eq!(
             schema(&replayed),

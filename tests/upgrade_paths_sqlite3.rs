@@ -60,7 +60,7 @@ fn sqlite3_applies_every_upgrade_path_and_sqldiff_sees_the_fresh_schema() {
             let upgraded = dir.path().join(format!("v{from}-to-v{to}.db"));
             sqlite3(
                 &upgraded,
-                &fresh_sql(&history, from),
+                &sqlite3_fresh_sql(&history, from),
                 &format!("the fresh v{from} schema"),
             );
             let before = {
@@ -78,7 +78,7 @@ fn sqlite3_applies_every_upgrade_path_and_sqldiff_sees_the_fresh_schema() {
             let fresh = dir.path().join(format!("fresh-v{to}-for-v{from}.db"));
             sqlite3(
                 &fresh,
-                &fresh_sql(&history, to),
+                &sqlite3_fresh_sql(&history, to),
                 &format!("the fresh v{to} schema"),
             );
 
@@ -102,8 +102,8 @@ fn sqldiff_notices_a_schema_difference() {
     let history = history();
     let dir = tempfile::tempdir().unwrap();
     let (v4, v5) = (dir.path().join("v4.db"), dir.path().join("v5.db"));
-    sqlite3(&v4, &fresh_sql(&history, 4), "the fresh v4 schema");
-    sqlite3(&v5, &fresh_sql(&history, 5), "the fresh v5 schema");
+    sqlite3(&v4, &sqlite3_fresh_sql(&history, 4), "the fresh v4 schema");
+    sqlite3(&v5, &sqlite3_fresh_sql(&history, 5), "the fresh v5 schema");
     let diff = sqldiff_schema(&v4, &v5);
     assert!(diff.contains("projects"), "{diff}");
 }

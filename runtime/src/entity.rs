@@ -41,7 +41,8 @@ pub struct EntityDescriptor {
     pub conflict: ConflictStrategy,
     /// The domain columns, in the order of [`Syncable::to_values`].
     pub columns: &'static [ColumnDescriptor],
-    /// Every index the table must have (sync indexes included); the drift check compares names.
+    /// Every index the table must have (sync indexes included); the drift check matches them by
+    /// columns (in order) and uniqueness, not by name.
     pub indexes: &'static [IndexDescriptor],
 }
 

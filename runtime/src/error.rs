@@ -74,6 +74,19 @@ pub enum Error {
         app_version: u32,
     },
 
+    /// The runtime's own tables were upgraded by a newer syncwright runtime than this one.
+    /// Nothing was written.
+    #[error(
+        "the runtime tables of this database are at version {database_version}, newer than this \
+         syncwright runtime's version {runtime_version}; update the syncwright crate; nothing was written"
+    )]
+    RuntimeDowngrade {
+        /// The highest version recorded in `_sync_runtime`.
+        database_version: u32,
+        /// The latest version this runtime knows.
+        runtime_version: u32,
+    },
+
     /// `_sync_migrations` does not record exactly the versions `1..=user_version`. Nothing was
     /// written.
     #[error(
@@ -89,6 +102,50 @@ pub enum Error {
         missing: Vec<u32>,
         /// Recorded versions above `database_version`.
         unexpected: Vec<u32>,
+    },
+
+    /// The file is not a SQLite database (or is encrypted). Nothing was written.
+    #[error("{}is not a SQLite database: {source}; nothing was written", fmt_path(.path))]
+    NotADatabase {
+        /// The file, when the database was opened from one.
+        path: Option<PathBuf>,
+        /// The error reported by SQLite.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The database has tables (or a `user_version`) but no syncwright bookkeeping: another
+    /// app's database, which syncwright does not adopt. Nothing was written.
+    #[error(
+        "{}was not created by syncwright: it holds {} (user_version {user_version}) but no \
+         `_sync_migrations` history; syncwright does not adopt another app's database, and \
+         nothing was written. Open a new file for the syncwright database; to bring existing \
+         data over, read it from this file and insert it through the store (a `syncwright \
+         import` command is planned)",
+        fmt_path(.path),
+        fmt_objects(.objects)
+    )]
+    ForeignDatabase {
+        /// The file, when the database was opened from one.
+        path: Option<PathBuf>,
+        /// `PRAGMA user_version` of the database.
+        user_version: i64,
+        /// The tables and views found (or, when there are none, the other schema objects).
+        objects: Vec<String>,
+    },
+
+    /// The database is open read-only (the file, its folder or the medium is not writable, or
+    /// [`crate::OpenOptions::read_only`] asked for it) and the operation needs to write.
+    #[error(
+        "{}is open read-only (the file or its folder is not writable, or read-only was asked for): \
+         cannot {operation}",
+        fmt_path(.path)
+    )]
+    ReadOnly {
+        /// The file, when the database was opened from one.
+        path: Option<PathBuf>,
+        /// What needed to write.
+        operation: String,
     },
 
     /// A statement of a migration failed; the migration's transaction was rolled back and the
@@ -187,6 +244,31 @@ pub enum Error {
         entity: String,
     },
 
+    /// The queue entry is in flight in another open [`crate::Database`] (in this process or
+    /// another); only the instance that took it with [`crate::Queue::next_batch`] may complete
+    /// or fail it.
+    #[error(
+        "queue entry {id} is in flight in another open database instance ({owner}); only the \
+         instance that took it with next_batch may complete or fail it"
+    )]
+    QueueEntryClaimed {
+        /// The queue entry id.
+        id: i64,
+        /// The id of the instance that holds it.
+        owner: String,
+    },
+
+    /// The lock file that marks this instance as the owner of the entries it hands out could
+    /// not be created or locked (the database's folder must be writable to sync).
+    #[error("cannot take the queue owner lock `{}`: {source}", .path.display())]
+    OwnerLock {
+        /// The lock file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// No queue entry with this id exists.
     #[error("no queue entry with id {id}")]
     QueueEntryNotFound {
@@ -250,6 +332,21 @@ fn fmt_sql(sql: &Option<String>) -> String {
     }
 }
 
+fn fmt_path(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(path) => format!("`{}` ", path.display()),
+        None => "the database ".to_owned(),
+    }
+}
+
+fn fmt_objects(objects: &[String]) -> String {
+    if objects.is_empty() {
+        return "no tables".to_owned();
+    }
+    let names: Vec<String> = objects.iter().map(|o| format!("`{o}`")).collect();
+    names.join(", ")
+}
+
 fn fmt_row(row: &Option<String>) -> String {
     match row {
         Some(row) => format!(" of row {row}"),
@@ -275,6 +372,26 @@ impl Error {
         move |source| Error::Sqlite {
             sql: Some(sql),
             source,
+        }
+    }
+
+    /// Names the database file in an error about the file itself.
+    pub(crate) fn in_file(self, file: &std::path::Path) -> Error {
+        match self {
+            Error::NotADatabase { path: None, source } => Error::NotADatabase {
+                path: Some(file.to_path_buf()),
+                source,
+            },
+            Error::ForeignDatabase {
+                path: None,
+                user_version,
+                objects,
+            } => Error::ForeignDatabase {
+                path: Some(file.to_path_buf()),
+                user_version,
+                objects,
+            },
+            other => other,
         }
     }
 

@@ -5,52 +5,27 @@
 //! queue in one transaction ([`Database`], [`queue`]). A sync engine drains the queue with
 //! [`Queue::next_batch`], [`Queue::complete`] and [`Queue::fail`].
 //!
-//! Apps normally get their [`Migrations`] constant from the generated build.rs module
-//! (`include!(concat!(env!("OUT_DIR"), "/syncwright_migrations.rs"))`) and their [`Syncable`] impls from
-//! `#[derive(Syncable)]`. This example spells both out by hand.
+//! Apps get their [`Migrations`] constant from the generated build.rs module
+//! (`include!(concat!(env!("OUT_DIR"), "/syncwright_migrations.rs"))`) and their [`Syncable`]
+//! impls from `#[derive(Syncable)]`. This example loads the migrations of a project from its
+//! directory instead, and syncs against a pretend server.
 //!
 //! ```
-//! use syncwright::__private::{ColumnValue, Row, Value, get_column};
-//! use syncwright::{
-//!     ColumnDescriptor, ColumnType, ConflictStrategy, Database, EntityDescriptor, IndexDescriptor,
-//!     Migrations, Order, Syncable, SyncStatus,
-//! };
+//! use syncwright::{Database, Migrations, Order, SyncStatus, Syncable};
 //!
-//! #[derive(Debug, Clone, PartialEq)]
-//! struct Task { title: String, done: bool, priority: i64, due_at: Option<std::time::SystemTime> }
-//!
-//! impl Syncable for Task {
-//!     const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
-//!         name: "task",
-//!         table: "tasks",
-//!         conflict: ConflictStrategy::LastWriteWins,
-//!         columns: &[
-//!             ColumnDescriptor { name: "title", ty: ColumnType::Text, nullable: false, references: None },
-//!             ColumnDescriptor { name: "done", ty: ColumnType::Bool, nullable: false, references: None },
-//!             ColumnDescriptor { name: "priority", ty: ColumnType::Integer, nullable: false, references: None },
-//!             ColumnDescriptor { name: "due_at", ty: ColumnType::Timestamp, nullable: true, references: None },
-//!         ],
-//!         indexes: &[
-//!             IndexDescriptor { name: "idx_tasks_sync_status", columns: &["sync_status"], unique: false },
-//!             IndexDescriptor { name: "idx_tasks_priority", columns: &["priority"], unique: false },
-//!         ],
-//!     };
-//!     fn to_values(&self) -> Vec<Value> {
-//!         vec![self.title.to_value(), self.done.to_value(), self.priority.to_value(), self.due_at.to_value()]
-//!     }
-//!     fn from_row(row: &Row<'_>) -> syncwright::Result<Self> {
-//!         Ok(Task {
-//!             title: get_column(row, "title")?,
-//!             done: get_column(row, "done")?,
-//!             priority: get_column(row, "priority")?,
-//!             due_at: get_column(row, "due_at")?,
-//!         })
-//!     }
+//! #[derive(Debug, Clone, PartialEq, Syncable)]
+//! struct Task {
+//!     title: String,
+//!     #[syncwright(default = false)]
+//!     done: bool,
+//!     #[syncwright(default = 0, index)]
+//!     priority: i64,
+//!     due_at: Option<std::time::SystemTime>,
 //! }
 //!
 //! fn main() -> syncwright::Result<()> {
 //!     let migrations =
-//!         Migrations::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations"))?;
+//!         Migrations::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tasks-notes/migrations"))?;
 //!     let dir = std::env::temp_dir().join(format!("syncwright-doc-{}", std::process::id()));
 //!     std::fs::create_dir_all(&dir).unwrap();
 //!     let db = Database::open_with(dir.join("app.db"), &migrations, &[Task::ENTITY])?;
@@ -82,19 +57,34 @@
 //! ```
 
 mod clock;
+mod cursor;
 mod entity;
 mod error;
+mod foreign;
+mod jitter;
 pub mod migrate;
 mod migration;
+mod open;
+mod owner;
 pub mod payload;
+mod pool;
 mod query;
 pub mod queue;
 mod record;
+mod registry;
+mod retry;
+mod row_writer;
+mod runtime_tables;
+mod statements;
+mod status;
 mod store;
 pub mod sync;
+mod sync_log;
 mod value;
+mod write_tx;
 
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
+pub use cursor::Cursor;
 pub use entity::{
     ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
     IndexDescriptor, SYNC_COLUMNS, Syncable,
@@ -105,15 +95,18 @@ pub use migration::{
     Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
     OwnedMigrations, checksum,
 };
+pub use open::OpenOptions;
 pub use query::{Op, Order, Query, QueryValue};
-pub use queue::{
-    Action, Cursor, Direction, FailOutcome, Queue, QueueEntry, QueueStatus, RetryPolicy,
-    SyncLogEntry, SyncSummary,
-};
+pub use queue::{Action, PurgeReport, Queue, QueueEntry, QueueStatus};
 pub use record::{Record, SyncStatus};
+pub use retry::{FailOutcome, RetryPolicy};
+pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
-pub use store::{DEFAULT_TOMBSTONE_AGE, Database, OpenOptions, PurgeReport, WriteTx};
+pub use status::SyncSummary;
+pub use store::{DEFAULT_TOMBSTONE_AGE, Database};
+pub use sync_log::{Direction, SyncLogEntry};
 pub use value::ColumnValue;
+pub use write_tx::{RemoteVersion, WriteTx};
 
 /// Re-exported for `json` fields; see [`uuid`] for why.
 pub use serde_json;
@@ -127,9 +120,7 @@ pub use syncwright_derive::Syncable;
 /// What generated code needs; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::value::{
-        ColumnValue, get_column, json_from_value, json_to_value, try_json_to_value,
-    };
+    pub use crate::value::{ColumnValue, get_column, json_from_value, json_to_value};
     pub use rusqlite::Row;
     pub use rusqlite::types::{Value, ValueRef};
     pub use serde_json;

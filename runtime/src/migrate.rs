@@ -2,31 +2,37 @@
 //!
 //! Rules, in order:
 //! 1. The migration set is checked on its own ([`MigrationSet::check`]).
-//! 2. The database is inspected *read-only*: a version above the app's is a
+//! 2. The database is inspected *read-only*: a file that is not SQLite is an
+//!    [`Error::NotADatabase`], a database with tables but no syncwright bookkeeping (another
+//!    app's) an [`Error::ForeignDatabase`], a version above the app's is a
 //!    [`Error::Downgrade`], a `_sync_migrations` history that is not exactly `1..=user_version`
 //!    is an [`Error::HistoryGap`], a recorded checksum that differs from the app's step is an
 //!    [`Error::ChecksumMismatch`]. A refused database is left byte-for-byte untouched.
-//! 3. An empty database (version 0, no history) gets `schema.sql` in one transaction, and the
+//! 3. The runtime's own tables are brought up to date first, by their own versioned steps
+//!    (see `docs/contracts.md`); the app's migrations never create them.
+//! 4. An empty database (version 0, no history) gets `schema.sql` in one transaction, and the
 //!    history records every step `1..=N` (name and checksum of the step), since the fresh
 //!    schema stands for them; a later tampered step is then detected on every install.
-//! 4. Otherwise each missing step runs in its own `BEGIN IMMEDIATE` transaction together with
+//! 5. Otherwise each missing step runs in its own `BEGIN IMMEDIATE` transaction together with
 //!    its `PRAGMA user_version` bump and its `_sync_migrations` row. A crash leaves the
 //!    database at the old or the new version, never between.
 //!
-//! The `BEGIN;`/`COMMIT;` lines of the files are stripped; an
-//! `ALTER TABLE "t" ADD COLUMN "c" ...` line is skipped when `t.c` already exists, and an
-//! `ALTER TABLE "t" DROP COLUMN "c";` line when it is already gone.
+//! Files are run statement by statement (split as SQLite does, never by line): the
+//! `BEGIN;`/`COMMIT;` statements are left out; an `ALTER TABLE "t" ADD COLUMN "c" ...` statement
+//! is skipped when `t.c` already exists, and an `ALTER TABLE "t" DROP COLUMN "c";` statement
+//! when it is already gone.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use rusqlite::fallible_iterator::FallibleIterator;
-use rusqlite::{Batch, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::clock::to_millis;
-use crate::entity::{EntityDescriptor, quote};
+use crate::entity::{EntityDescriptor, IndexDescriptor, quote};
 use crate::error::Drift;
+use crate::foreign::refuse_foreign;
 use crate::migration::{Chunk, MigrationRef, MigrationSet, MigrationSource, chunks};
+use crate::runtime_tables;
 use crate::{Error, Result};
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS \"_sync_migrations\" (\
@@ -44,7 +50,8 @@ pub struct Progress<'a> {
     pub migration: usize,
     /// How many migrations this run applies.
     pub migrations: usize,
-    /// Statements of the running migration executed so far (0 when it starts).
+    /// Statements of the running migration executed so far (0 when it starts; every
+    /// statement of the migration once it committed).
     pub statements_done: usize,
     /// Whether the running migration has committed.
     pub committed: bool,
@@ -131,6 +138,8 @@ fn history(conn: &Connection) -> Result<Vec<Applied>> {
 
 /// The read-only checks of rule 2; returns the database version.
 pub(crate) fn verify(conn: &Connection, set: &MigrationSet<'_>) -> Result<u32> {
+    refuse_foreign(conn)?;
+    runtime_tables::verify(conn)?;
     let version = current_version(conn)?;
     if version > set.version {
         return Err(Error::Downgrade {
@@ -179,6 +188,9 @@ pub(crate) fn run(
 ) -> Result<MigrationReport> {
     set.check()?;
     let from = verify(conn, set)?;
+    // The runtime's own tables come first: the app's migrations never create them (those of
+    // release 0.1.0 did, with `IF NOT EXISTS`, which then does nothing).
+    runtime_tables::upgrade(conn, now)?;
     let fresh = from == 0;
     let plan: Vec<&MigrationRef<'_>> = if fresh {
         vec![&set.schema]
@@ -211,7 +223,7 @@ pub(crate) fn run(
         report(0, false);
         tx.execute_batch(CREATE_HISTORY)
             .map_err(Error::sql(CREATE_HISTORY))?;
-        apply(&tx, migration, &mut |done| report(done, false))?;
+        let statements = apply(&tx, migration, &mut |done| report(done, false))?;
         let bump = format!("PRAGMA user_version = {}", migration.version);
         tx.execute_batch(&bump).map_err(Error::sql(bump))?;
         let records: Vec<&MigrationRef<'_>> = if fresh {
@@ -225,7 +237,7 @@ pub(crate) fn run(
                 .map_err(Error::sql(insert))?;
         }
         tx.commit().map_err(Error::sql("COMMIT"))?;
-        report(usize::MAX, true);
+        report(statements, true);
     }
     Ok(MigrationReport {
         from,
@@ -234,13 +246,15 @@ pub(crate) fn run(
     })
 }
 
-/// Runs the statements of one migration file on `conn` (inside the caller's transaction).
-fn apply(
+/// Runs the statements of one migration file on `conn` (inside the caller's transaction);
+/// returns how many it counted.
+pub(crate) fn apply(
     conn: &Connection,
     migration: &MigrationRef<'_>,
     progress: &mut dyn FnMut(usize),
-) -> Result<()> {
-    let failed = |sql: String| {
+) -> Result<usize> {
+    let failed = |sql: &str| {
+        let sql = sql.to_owned();
         move |source| Error::MigrationFailed {
             version: migration.version,
             name: migration.name.to_owned(),
@@ -250,57 +264,22 @@ fn apply(
     };
     let mut done = 0;
     for chunk in chunks(migration.sql) {
-        match chunk {
+        let run = match &chunk {
             Chunk::AddColumn { table, column, sql } => {
-                if !column_exists(conn, &table, &column)? {
-                    conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
-                }
-                done += 1;
-                progress(done);
+                (!column_exists(conn, table, column)?).then_some(*sql)
             }
             Chunk::DropColumn { table, column, sql } => {
-                if column_exists(conn, &table, &column)? {
-                    conn.execute_batch(&sql).map_err(failed(sql.clone()))?;
-                }
-                done += 1;
-                progress(done);
+                column_exists(conn, table, column)?.then_some(*sql)
             }
-            Chunk::Statements(sql) => {
-                let mut batch = Batch::new(conn, &sql);
-                let mut offset = 0;
-                loop {
-                    let next = batch
-                        .next()
-                        .map_err(failed(next_statement(&sql[offset..])))?;
-                    let Some(mut stmt) = next else { break };
-                    let text = stmt.expanded_sql().unwrap_or_default();
-                    if let Some(at) = sql[offset..].find(text.as_str()) {
-                        offset += at + text.len();
-                    }
-                    let mut rows = stmt.raw_query();
-                    while rows.next().map_err(failed(text.clone()))?.is_some() {}
-                    done += 1;
-                    progress(done);
-                }
-            }
+            Chunk::Statement(sql) => Some(*sql),
+        };
+        if let Some(sql) = run {
+            conn.execute_batch(sql).map_err(failed(sql))?;
         }
+        done += 1;
+        progress(done);
     }
-    Ok(())
-}
-
-/// Best-effort text of the statement at the start of `rest` (one that failed to prepare).
-fn next_statement(rest: &str) -> String {
-    let mut out = Vec::new();
-    for line in rest.lines().map(str::trim) {
-        if (line.is_empty() || line.starts_with("--")) && out.is_empty() {
-            continue;
-        }
-        out.push(line);
-        if line.ends_with(';') {
-            break;
-        }
-    }
-    out.join(" ")
+    Ok(done)
 }
 
 fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
@@ -312,53 +291,16 @@ fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
         .is_some())
 }
 
-/// The runtime tables and the columns the runtime uses.
-const RUNTIME_TABLES: &[(&str, &[&str])] = &[
-    (
-        "_sync_queue",
-        &[
-            "id",
-            "idempotency_key",
-            "entity_type",
-            "action",
-            "entity_id",
-            "payload",
-            "schema_version",
-            "retry_count",
-            "max_retries",
-            "next_attempt_at",
-            "created_at",
-            "status",
-            "error",
-        ],
-    ),
-    ("_sync_cursors", &["entity_type", "cursor", "updated_at"]),
-    (
-        "_sync_log",
-        &[
-            "id",
-            "at",
-            "direction",
-            "entity_type",
-            "pulled",
-            "pushed",
-            "conflicts",
-            "resolution",
-            "error",
-        ],
-    ),
-];
-
 /// Checks that the runtime tables and every table, column and index `entities` need exist,
 /// reporting everything missing at once as [`Error::SchemaDrift`].
 pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<()> {
     let mut missing = Vec::new();
-    for (table, columns) in RUNTIME_TABLES {
+    for table in runtime_tables::TABLES {
         check_table(
             conn,
-            table,
-            columns.iter().copied(),
-            std::iter::empty(),
+            table.name,
+            table.columns.iter().map(|c| c.name),
+            table.indexes.iter().map(|(index, _)| index),
             &mut missing,
         )?;
     }
@@ -366,8 +308,13 @@ pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<
         let columns = entity
             .sync_columns()
             .chain(entity.columns.iter().map(|c| c.name));
-        let indexes = entity.indexes.iter().map(|i| i.name);
-        check_table(conn, entity.table, columns, indexes, &mut missing)?;
+        check_table(
+            conn,
+            entity.table,
+            columns,
+            entity.indexes.iter(),
+            &mut missing,
+        )?;
     }
     if missing.is_empty() {
         Ok(())
@@ -385,11 +332,29 @@ fn names(conn: &Connection, sql: &str, table: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The indexes of `table`: each one's columns (in index order) and whether it is unique.
+fn index_shapes(conn: &Connection, table: &str) -> Result<Vec<(Vec<String>, bool)>> {
+    let sql = "SELECT l.name, l.\"unique\", i.name FROM pragma_index_list(?1) AS l, \
+               pragma_index_info(l.name) AS i ORDER BY l.name, i.seqno";
+    let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+    let rows: Vec<(String, bool, Option<String>)> = stmt
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .and_then(Iterator::collect)
+        .map_err(Error::sql(sql))?;
+    let mut shapes: BTreeMap<String, (Vec<String>, bool)> = BTreeMap::new();
+    for (index, unique, column) in rows {
+        let shape = shapes.entry(index).or_insert_with(|| (Vec::new(), unique));
+        // An expression column has no name; it never equals a declared column.
+        shape.0.push(column.unwrap_or_default());
+    }
+    Ok(shapes.into_values().collect())
+}
+
 fn check_table<'a>(
     conn: &Connection,
     table: &str,
     columns: impl Iterator<Item = &'a str>,
-    indexes: impl Iterator<Item = &'a str>,
+    indexes: impl Iterator<Item = &'a IndexDescriptor>,
     missing: &mut Vec<Drift>,
 ) -> Result<()> {
     let present = names(conn, "SELECT name FROM pragma_table_info(?1)", table)?;
@@ -407,12 +372,21 @@ fn check_table<'a>(
             });
         }
     }
-    let present = names(conn, "SELECT name FROM pragma_index_list(?1)", table)?;
+    // Matched by shape, not by name: a change of the generator's index naming must not strand
+    // a database whose indexes are right under their old names.
+    let shapes = index_shapes(conn, table)?;
     for index in indexes {
-        if !present.iter().any(|p| p == index) {
+        let found = shapes.iter().any(|(columns, unique)| {
+            *unique == index.unique
+                && columns
+                    .iter()
+                    .map(String::as_str)
+                    .eq(index.columns.iter().copied())
+        });
+        if !found {
             missing.push(Drift::Index {
                 table: table.to_owned(),
-                index: index.to_owned(),
+                index: index.name.to_owned(),
             });
         }
     }
@@ -431,7 +405,7 @@ fn check_table<'a>(
 /// ```
 /// # fn main() -> syncwright::Result<()> {
 /// let migrations = syncwright::Migrations::from_dir(
-///     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations"),
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tasks-notes/migrations"),
 /// )?;
 /// syncwright::validate(&migrations, &[])?;
 /// # Ok(()) }
@@ -441,7 +415,8 @@ pub fn validate(migrations: &impl MigrationSource, entities: &[&EntityDescriptor
     set.check()?;
     let mut fresh = Connection::open_in_memory()?;
     run(&mut fresh, &set, SystemTime::now(), &mut |_| {})?;
-    let upgraded = Connection::open_in_memory()?;
+    let mut upgraded = Connection::open_in_memory()?;
+    runtime_tables::upgrade(&mut upgraded, SystemTime::now())?;
     for step in &set.steps {
         for _ in 0..2 {
             let tx = upgraded.unchecked_transaction()?;

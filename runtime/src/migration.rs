@@ -5,6 +5,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::statements;
 use crate::{Error, Result};
 
 /// The migrations of an app, as embedded by the generated build.rs module.
@@ -250,77 +251,60 @@ impl MigrationSet<'_> {
     }
 }
 
-/// One executable piece of a migration file, after `BEGIN;`/`COMMIT;` were stripped.
+/// One executable statement of a migration file, with the `BEGIN;`/`COMMIT;` framing left out.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Chunk {
-    /// `ALTER TABLE "<table>" ADD COLUMN "<column>" ...`: skipped when the column exists.
+pub(crate) enum Chunk<'a> {
+    /// `ALTER TABLE "<table>" ADD COLUMN "<column>" ...;`: skipped when the column exists.
     AddColumn {
         table: String,
         column: String,
-        sql: String,
+        sql: &'a str,
     },
     /// `ALTER TABLE "<table>" DROP COLUMN "<column>";`: skipped when the column is gone.
     DropColumn {
         table: String,
         column: String,
-        sql: String,
+        sql: &'a str,
     },
-    /// Any other statements, run in order.
-    Statements(String),
+    /// Any other statement, run as it is.
+    Statement(&'a str),
 }
 
-/// Splits a migration file into chunks (see `docs/contracts.md`).
-pub(crate) fn chunks(sql: &str) -> Vec<Chunk> {
-    let mut out = Vec::new();
-    let mut pending = String::new();
-    let flush = |pending: &mut String, out: &mut Vec<Chunk>| {
-        let has_code = pending.lines().any(|l| {
-            let l = l.trim();
-            !l.is_empty() && !l.starts_with("--")
-        });
-        if has_code {
-            out.push(Chunk::Statements(std::mem::take(pending)));
-        }
-        pending.clear();
-    };
-    for line in sql.lines() {
-        let trimmed = line.trim();
-        if trimmed.eq_ignore_ascii_case("BEGIN;") || trimmed.eq_ignore_ascii_case("COMMIT;") {
-            continue;
-        }
-        if let Some((table, column)) = parse_alter(line, " ADD COLUMN ") {
-            flush(&mut pending, &mut out);
-            out.push(Chunk::AddColumn {
-                table,
-                column,
-                sql: line.to_owned(),
-            });
-            continue;
-        }
-        if let Some((table, column)) = parse_alter(line, " DROP COLUMN ") {
-            flush(&mut pending, &mut out);
-            out.push(Chunk::DropColumn {
-                table,
-                column,
-                sql: line.to_owned(),
-            });
-            continue;
-        }
-        pending.push_str(line);
-        pending.push('\n');
-    }
-    flush(&mut pending, &mut out);
-    out
+/// Splits a migration file into its statements (see `docs/contracts.md`): whole statements as
+/// SQLite delimits them, so a string holding a newline, a `;` or `COMMIT;` stays in its
+/// statement.
+pub(crate) fn chunks(sql: &str) -> Vec<Chunk<'_>> {
+    statements::split(sql)
+        .into_iter()
+        .filter(|s| !s.is_transaction_framing())
+        .map(|s| {
+            if let Some((table, column)) = parse_alter(s.text, " ADD COLUMN ") {
+                Chunk::AddColumn {
+                    table,
+                    column,
+                    sql: s.text,
+                }
+            } else if let Some((table, column)) = parse_alter(s.text, " DROP COLUMN ") {
+                Chunk::DropColumn {
+                    table,
+                    column,
+                    sql: s.text,
+                }
+            } else {
+                Chunk::Statement(s.text)
+            }
+        })
+        .collect()
 }
 
-/// Table and column of a one-line `ALTER TABLE "<t>"<action>"<c>"` statement, where `action`
-/// is `" ADD COLUMN "` (followed by the definition) or `" DROP COLUMN "` (followed by `;`).
-fn parse_alter(line: &str, action: &str) -> Option<(String, String)> {
-    let rest = line.strip_prefix("ALTER TABLE ")?;
+/// Table and column of an `ALTER TABLE "<t>"<action>"<c>"` statement, where `action` is
+/// `" ADD COLUMN "` (followed by the definition) or `" DROP COLUMN "` (followed by `;`).
+fn parse_alter(statement: &str, action: &str) -> Option<(String, String)> {
+    let rest = statement.strip_prefix("ALTER TABLE ")?;
     let (table, rest) = quoted(rest)?;
     let rest = rest.strip_prefix(action)?;
     let (column, rest) = quoted(rest)?;
-    (rest.starts_with(' ') || rest.starts_with(';')).then_some((table, column))
+    (rest.starts_with(char::is_whitespace) || rest.starts_with(';')).then_some((table, column))
 }
 
 /// Parses a `"quoted"` identifier at the start of `s`, returning it and the rest.
@@ -353,38 +337,48 @@ mod tests {
     }
 
     #[test]
-    fn chunks_strip_transaction_lines_and_isolate_add_column() {
+    fn chunks_leave_out_the_framing_and_isolate_add_column() {
         let sql = "-- c\nBEGIN;\nALTER TABLE \"t\" ADD COLUMN \"a\"\"b\" INTEGER;\nUPDATE t SET x = 1;\nPRAGMA user_version = 2;\nCOMMIT;\n";
-        let chunks = chunks(sql);
-        assert_eq!(chunks.len(), 2, "{chunks:?}");
         assert_eq!(
-            chunks[0],
-            Chunk::AddColumn {
-                table: "t".into(),
-                column: "a\"b".into(),
-                sql: "ALTER TABLE \"t\" ADD COLUMN \"a\"\"b\" INTEGER;".into()
-            }
-        );
-        assert_eq!(
-            chunks[1],
-            Chunk::Statements("UPDATE t SET x = 1;\nPRAGMA user_version = 2;\n".into())
+            chunks(sql),
+            [
+                Chunk::AddColumn {
+                    table: "t".into(),
+                    column: "a\"b".into(),
+                    sql: "ALTER TABLE \"t\" ADD COLUMN \"a\"\"b\" INTEGER;"
+                },
+                Chunk::Statement("UPDATE t SET x = 1;"),
+                Chunk::Statement("PRAGMA user_version = 2;"),
+            ]
         );
     }
 
     #[test]
     fn chunks_isolate_drop_column() {
         let sql = "BEGIN;\nDROP INDEX IF EXISTS \"idx_t_a\";\nALTER TABLE \"t\" DROP COLUMN \"a\";\nCOMMIT;\n";
-        let chunks = chunks(sql);
         assert_eq!(
-            chunks,
+            chunks(sql),
             [
-                Chunk::Statements("DROP INDEX IF EXISTS \"idx_t_a\";\n".into()),
+                Chunk::Statement("DROP INDEX IF EXISTS \"idx_t_a\";"),
                 Chunk::DropColumn {
                     table: "t".into(),
                     column: "a".into(),
-                    sql: "ALTER TABLE \"t\" DROP COLUMN \"a\";".into()
+                    sql: "ALTER TABLE \"t\" DROP COLUMN \"a\";"
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn an_add_column_whose_default_spans_lines_is_one_chunk() {
+        let sql = "BEGIN;\nALTER TABLE \"t\" ADD COLUMN \"n\" TEXT NOT NULL DEFAULT 'one\nCOMMIT;\nALTER TABLE \"t\" ADD COLUMN \"x\" INTEGER;\ntwo';\nCOMMIT;\n";
+        assert_eq!(
+            chunks(sql),
+            [Chunk::AddColumn {
+                table: "t".into(),
+                column: "n".into(),
+                sql: "ALTER TABLE \"t\" ADD COLUMN \"n\" TEXT NOT NULL DEFAULT 'one\nCOMMIT;\nALTER TABLE \"t\" ADD COLUMN \"x\" INTEGER;\ntwo';"
+            }]
         );
     }
 }

@@ -24,13 +24,15 @@
 //! - **Durability.** The queue is a table: it survives restarts. Completed entries stay until
 //!   [`crate::Database::purge_tombstones`] removes old ones.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, Row, Transaction};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
 use crate::clock::{from_millis, to_millis};
-use crate::entity::quote;
+use crate::entity::{EntityDescriptor, quote};
+use crate::retry::FailOutcome;
+use crate::runtime_tables::QUEUE;
 use crate::store::Database;
 use crate::{Error, Result};
 
@@ -131,9 +133,6 @@ pub struct QueueEntry {
     pub error: Option<String>,
 }
 
-const ENTRY_COLUMNS: &str = "id, idempotency_key, entity_type, action, entity_id, payload, schema_version, \
-                             retry_count, max_retries, next_attempt_at, created_at, status, error";
-
 fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
     let id: i64 = row.get("id")?;
     let corrupt = |column: &str, reason: String| Error::CorruptRow {
@@ -192,60 +191,6 @@ fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
     })
 }
 
-/// How failed pushes are retried.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    /// Failures after which an entry is `failed` (stored per entry as `max_retries`).
-    pub max_retries: u32,
-    /// Delay after the first failure.
-    pub base_delay: Duration,
-    /// Upper bound of the delay.
-    pub max_delay: Duration,
-    /// Fraction (0..=1) of the delay that random jitter may remove.
-    pub jitter: f64,
-}
-
-impl Default for RetryPolicy {
-    /// 10 retries, 1 s doubling up to 60 s, 20 % jitter.
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 10,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(60),
-            jitter: 0.2,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The delay after failure number `failures` (1-based), before jitter:
-    /// `min(base * 2^(failures-1), max_delay)`.
-    pub fn delay(&self, failures: u32) -> Duration {
-        let exponent = failures.saturating_sub(1).min(32);
-        self.base_delay
-            .saturating_mul(1u32 << exponent.min(31))
-            .min(self.max_delay)
-    }
-
-    /// [`RetryPolicy::delay`] shortened by `unit * jitter` of itself, `unit` in `[0, 1)`.
-    pub fn jittered(&self, failures: u32, unit: f64) -> Duration {
-        let delay = self.delay(failures);
-        delay.mul_f64(1.0 - self.jitter.clamp(0.0, 1.0) * unit.clamp(0.0, 1.0))
-    }
-}
-
-/// What [`Queue::fail`] did with the entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOutcome {
-    /// The entry is `pending` again and is handed out no earlier than `next_attempt_at`.
-    Retrying {
-        /// When the entry becomes eligible again.
-        next_attempt_at: SystemTime,
-    },
-    /// The entry reached `max_retries` and is `failed`.
-    Failed,
-}
-
 /// The mutation queue, from [`Database::queue`].
 #[derive(Debug, Clone, Copy)]
 pub struct Queue<'db> {
@@ -253,7 +198,10 @@ pub struct Queue<'db> {
 }
 
 fn entry_in(tx: &Transaction<'_>, id: i64) -> Result<QueueEntry> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM _sync_queue WHERE id = ?1");
+    let sql = format!(
+        "SELECT {} FROM _sync_queue WHERE id = ?1",
+        QUEUE.column_list()
+    );
     let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
     let mut rows = stmt.query([id]).map_err(Error::sql(&sql))?;
     match rows.next().map_err(Error::sql(&sql))? {
@@ -286,7 +234,10 @@ impl<'db> Queue<'db> {
     }
 
     fn list(&self, filter: &str) -> Result<Vec<QueueEntry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM _sync_queue {filter} ORDER BY id");
+        let sql = format!(
+            "SELECT {} FROM _sync_queue {filter} ORDER BY id",
+            QUEUE.column_list()
+        );
         self.db.read_raw(|conn| {
             let mut stmt = conn.prepare(&sql).map_err(Error::sql(&sql))?;
             let mut rows = stmt.query([]).map_err(Error::sql(&sql))?;
@@ -324,11 +275,14 @@ impl<'db> Queue<'db> {
         let now = to_millis(self.db.clock.now());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db.write_raw(|tx| {
+            // Inside the transaction: a read-only database refused before any lock file.
+            self.db.owner.hold()?;
             let sql = format!(
-                "SELECT {ENTRY_COLUMNS} FROM _sync_queue AS q WHERE q.status = 'pending' \
+                "SELECT {} FROM _sync_queue AS q WHERE q.status = 'pending' \
                  AND q.next_attempt_at <= ?1 AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p \
                  WHERE p.entity_type = q.entity_type AND p.entity_id = q.entity_id AND p.id < q.id \
-                 AND p.status <> 'completed') ORDER BY q.id LIMIT ?2"
+                 AND p.status <> 'completed') ORDER BY q.id LIMIT ?2",
+                QUEUE.column_list()
             );
             let mut entries = Vec::new();
             {
@@ -338,9 +292,11 @@ impl<'db> Queue<'db> {
                     entries.push(read_entry(row)?);
                 }
             }
-            let update = "UPDATE _sync_queue SET status = 'in_flight' WHERE id = ?1";
+            let update =
+                "UPDATE _sync_queue SET status = 'in_flight', claimed_by = ?2 WHERE id = ?1";
             for entry in &mut entries {
-                tx.execute(update, [entry.id]).map_err(Error::sql(update))?;
+                tx.execute(update, (entry.id, self.db.owner.id()))
+                    .map_err(Error::sql(update))?;
                 entry.status = QueueStatus::InFlight;
             }
             Ok(entries)
@@ -363,7 +319,8 @@ impl<'db> Queue<'db> {
         self.db.write_raw(|tx| {
             let entry = entry_in(tx, id)?;
             expect(&entry, QueueStatus::InFlight, "complete", "in_flight")?;
-            let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL WHERE id = ?1";
+            self.expect_owned(tx, id)?;
+            let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
             tx.execute(sql, [id]).map_err(Error::sql(sql))?;
             let Some(entity) = self.db.entity(&entry.entity_type) else {
                 return Err(Error::UnknownEntity {
@@ -387,16 +344,18 @@ impl<'db> Queue<'db> {
     }
 
     /// Records a failed push of in-flight entry `id`: the entry backs off (see
-    /// [`RetryPolicy`]) or, at `max_retries`, becomes `failed` and its record `error`.
+    /// [`crate::RetryPolicy`]) or, at `max_retries`, becomes `failed` and its record `error`.
     pub fn fail(&self, id: i64, error: &str) -> Result<FailOutcome> {
         let now = self.db.clock.now();
-        let unit = self.db.random_unit();
+        let unit = self.db.jitter.unit();
         self.db.write_raw(|tx| {
             let entry = entry_in(tx, id)?;
             expect(&entry, QueueStatus::InFlight, "fail", "in_flight")?;
+            self.expect_owned(tx, id)?;
             let failures = entry.retry_count.saturating_add(1);
             if failures >= entry.max_retries {
-                let sql = "UPDATE _sync_queue SET status = 'failed', retry_count = ?1, error = ?2 WHERE id = ?3";
+                let sql = "UPDATE _sync_queue SET status = 'failed', retry_count = ?1, error = ?2, \
+                           claimed_by = NULL WHERE id = ?3";
                 tx.execute(sql, (failures, error, id)).map_err(Error::sql(sql))?;
                 if let Some(entity) = self.db.entity(&entry.entity_type) {
                     let sql = format!(
@@ -410,7 +369,7 @@ impl<'db> Queue<'db> {
             }
             let next = now + self.db.retry.jittered(failures, unit);
             let sql = "UPDATE _sync_queue SET status = 'pending', retry_count = ?1, error = ?2, \
-                       next_attempt_at = ?3 WHERE id = ?4";
+                       next_attempt_at = ?3, claimed_by = NULL WHERE id = ?4";
             tx.execute(sql, (failures, error, to_millis(next), id)).map_err(Error::sql(sql))?;
             Ok(FailOutcome::Retrying { next_attempt_at: next })
         })
@@ -486,169 +445,152 @@ impl<'db> Queue<'db> {
         })
     }
 
-    /// Returns entries left `in_flight` by a process that died to `pending` (with an `error`
-    /// note, which also stops them from being coalesced). Runs at open; returns how many.
+    /// Returns the entries left `in_flight` by an instance that is gone (dropped, or its
+    /// process died) to `pending`, with an `error` note (which also stops them from being
+    /// coalesced). Entries in flight in a live instance, in this process or another, stay
+    /// theirs: an instance holds an OS lock beside the database file while it is open. Runs
+    /// at open; returns how many were taken back.
     pub fn recover_in_flight(&self) -> Result<usize> {
+        let owner = &self.db.owner;
+        owner.sweep();
         self.db.write_raw(|tx| {
-            let sql = "UPDATE _sync_queue SET status = 'pending', \
-                       error = coalesce(error, 'interrupted while in flight') WHERE status = 'in_flight'";
-            tx.execute(sql, []).map_err(Error::sql(sql))
-        })
-    }
-}
-
-/// The numbers behind a sync indicator, from [`Database::status`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncSummary {
-    /// Queue entries waiting (including backing off).
-    pub pending: u64,
-    /// Queue entries being pushed.
-    pub in_flight: u64,
-    /// Queue entries that gave up.
-    pub failed: u64,
-    /// Records of registered entities in `conflict`.
-    pub conflicts: u64,
-    /// The last `_sync_log` entry without an error.
-    pub last_sync: Option<SystemTime>,
-    /// The pull cursor of each entity type.
-    pub cursors: Vec<Cursor>,
-}
-
-/// A per-entity pull cursor (`_sync_cursors`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    /// The entity name.
-    pub entity_type: String,
-    /// The opaque cursor the server gave.
-    pub cursor: Option<String>,
-    /// When it was stored.
-    pub updated_at: SystemTime,
-}
-
-/// The direction of a sync round recorded in `_sync_log`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Server to client.
-    Pull,
-    /// Client to server.
-    Push,
-}
-
-/// One row of `_sync_log`, written by the sync engine with [`Database::log_sync`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncLogEntry {
-    /// Pull or push.
-    pub direction: Direction,
-    /// The entity type, if the round was for one.
-    pub entity_type: Option<String>,
-    /// Records pulled.
-    pub pulled: u64,
-    /// Records pushed.
-    pub pushed: u64,
-    /// Conflicts met.
-    pub conflicts: u64,
-    /// How conflicts were resolved.
-    pub resolution: Option<String>,
-    /// The error, if the round failed.
-    pub error: Option<String>,
-}
-
-impl Database {
-    /// Counts for a sync indicator.
-    pub fn status(&self) -> Result<SyncSummary> {
-        let entities = self.registered();
-        self.read_raw(|conn| {
-            let count = |sql: &str| -> Result<u64> {
-                let n: i64 = conn
-                    .query_row(sql, [], |r| r.get(0))
-                    .map_err(Error::sql(sql))?;
-                Ok(n.unsigned_abs())
-            };
-            let mut conflicts = 0;
-            for entity in &entities {
-                conflicts += count(&format!(
-                    "SELECT count(*) FROM {} WHERE \"sync_status\" = 'conflict'",
-                    quote(entity.table)
-                ))?;
+            let sql = "SELECT DISTINCT claimed_by FROM _sync_queue WHERE status = 'in_flight'";
+            let owners: Vec<Option<String>> = tx
+                .prepare(sql)
+                .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+                .map_err(Error::sql(sql))?;
+            let sql = "UPDATE _sync_queue SET status = 'pending', claimed_by = NULL, \
+                       error = coalesce(error, 'interrupted while in flight') \
+                       WHERE status = 'in_flight' AND claimed_by IS ?1";
+            let mut recovered = 0;
+            for gone in owners.iter().filter(|o| owner.is_gone(o.as_deref())) {
+                recovered += tx.execute(sql, [gone]).map_err(Error::sql(sql))?;
             }
-            let sql = "SELECT max(at) FROM _sync_log WHERE error IS NULL";
-            let last: Option<i64> = conn
-                .query_row(sql, [], |r| r.get(0))
-                .map_err(Error::sql(sql))?;
-            let sql =
-                "SELECT entity_type, cursor, updated_at FROM _sync_cursors ORDER BY entity_type";
-            let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
-            let cursors = stmt
-                .query_map([], |r| {
-                    Ok(Cursor {
-                        entity_type: r.get(0)?,
-                        cursor: r.get(1)?,
-                        updated_at: from_millis(r.get(2)?),
-                    })
-                })
-                .and_then(Iterator::collect)
-                .map_err(Error::sql(sql))?;
-            Ok(SyncSummary {
-                pending: count("SELECT count(*) FROM _sync_queue WHERE status = 'pending'")?,
-                in_flight: count("SELECT count(*) FROM _sync_queue WHERE status = 'in_flight'")?,
-                failed: count("SELECT count(*) FROM _sync_queue WHERE status = 'failed'")?,
-                conflicts,
-                last_sync: last.map(from_millis),
-                cursors,
-            })
+            Ok(recovered)
         })
     }
 
-    /// Stores the pull cursor of `entity_type`.
-    pub fn set_cursor(&self, entity_type: &str, cursor: Option<&str>) -> Result<()> {
-        let now = to_millis(self.clock.now());
-        self.write_raw(|tx| {
-            let sql = "INSERT INTO _sync_cursors (entity_type, cursor, updated_at) VALUES (?1, ?2, ?3) \
-                       ON CONFLICT (entity_type) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at";
-            tx.execute(sql, (entity_type, cursor, now)).map_err(Error::sql(sql))?;
-            Ok(())
-        })
-    }
-
-    /// The pull cursor of `entity_type`, if one was stored.
-    pub fn cursor(&self, entity_type: &str) -> Result<Option<String>> {
-        self.read_raw(|conn| {
-            let sql = "SELECT cursor FROM _sync_cursors WHERE entity_type = ?1";
-            let cursor: Option<Option<String>> = conn
-                .query_row(sql, [entity_type], |r| r.get(0))
-                .optional()
-                .map_err(Error::sql(sql))?;
-            Ok(cursor.flatten())
-        })
-    }
-
-    /// Appends a row to `_sync_log` at the clock's now; rows without an error count as the last
-    /// successful sync in [`Database::status`].
-    pub fn log_sync(&self, entry: &SyncLogEntry) -> Result<()> {
-        let now = to_millis(self.clock.now());
-        let direction = match entry.direction {
-            Direction::Pull => "pull",
-            Direction::Push => "push",
-        };
-        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.write_raw(|tx| {
-            let sql = "INSERT INTO _sync_log (at, direction, entity_type, pulled, pushed, conflicts, resolution, error) \
-                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-            tx.execute(
-                sql,
-                (
-                    now,
-                    direction,
-                    &entry.entity_type,
-                    n(entry.pulled),
-                    n(entry.pushed),
-                    n(entry.conflicts),
-                    &entry.resolution,
-                    &entry.error,
-                ),
-            )
+    /// Refuses to settle entry `id` unless this instance took it.
+    fn expect_owned(&self, tx: &Transaction<'_>, id: i64) -> Result<()> {
+        let sql = "SELECT claimed_by FROM _sync_queue WHERE id = ?1";
+        let claimed_by: Option<String> = tx
+            .query_row(sql, [id], |r| r.get(0))
             .map_err(Error::sql(sql))?;
-            Ok(())
-        })
+        match claimed_by {
+            Some(owner) if owner != self.db.owner.id() => {
+                Err(Error::QueueEntryClaimed { id, owner })
+            }
+            _ => Ok(()),
+        }
     }
+}
+
+/// A mutation to append, see [`enqueue`].
+pub(crate) struct NewEntry<'a> {
+    pub entity: &'a EntityDescriptor,
+    pub action: Action,
+    pub entity_id: Uuid,
+    pub payload: &'a serde_json::Map<String, serde_json::Value>,
+    pub schema_version: u32,
+    pub max_retries: u32,
+    pub now_ms: i64,
+    /// Whether an update may be merged into the queue's tail (see the module docs).
+    pub coalesce: bool,
+}
+
+/// Appends `entry` to the queue inside the caller's transaction (the one writing its row), or
+/// merges an update into the queue's tail.
+pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
+    let payload = serde_json::Value::Object(entry.payload.clone()).to_string();
+    let id = entry.entity_id.hyphenated().to_string();
+    if entry.coalesce && entry.action == Action::Update {
+        // The queue's tail, if it is an unsent create/update of the same record.
+        let sql = "SELECT id FROM _sync_queue WHERE id = (SELECT max(id) FROM _sync_queue) \
+                   AND entity_type = ?1 AND entity_id = ?2 AND status = 'pending' \
+                   AND retry_count = 0 AND error IS NULL AND action IN ('create', 'update')";
+        let tail: Option<i64> = tx
+            .query_row(sql, (entry.entity.name, &id), |r| r.get(0))
+            .optional()
+            .map_err(Error::sql(sql))?;
+        if let Some(tail) = tail {
+            let sql = "UPDATE _sync_queue SET payload = ?1, schema_version = ?2 WHERE id = ?3";
+            tx.execute(sql, (&payload, entry.schema_version, tail))
+                .map_err(Error::sql(sql))?;
+            return Ok(());
+        }
+    }
+    let sql = "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
+               schema_version, retry_count, max_retries, next_attempt_at, created_at, status) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?8, 'pending')";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute((
+                Uuid::new_v4().hyphenated().to_string(),
+                entry.entity.name,
+                entry.action.as_str(),
+                &id,
+                &payload,
+                entry.schema_version,
+                entry.max_retries,
+                entry.now_ms,
+            ))
+        })
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
+
+/// Queue entries by state, for [`crate::Database::status`].
+pub(crate) struct Counts {
+    pub pending: u64,
+    pub in_flight: u64,
+    pub failed: u64,
+}
+
+pub(crate) fn counts(conn: &Connection) -> Result<Counts> {
+    let sql = "SELECT count(*) FILTER (WHERE status = 'pending'), \
+               count(*) FILTER (WHERE status = 'in_flight'), \
+               count(*) FILTER (WHERE status = 'failed') FROM _sync_queue";
+    conn.query_row(sql, [], |r| {
+        let n = |i: usize| r.get::<_, i64>(i).map(i64::unsigned_abs);
+        Ok(Counts {
+            pending: n(0)?,
+            in_flight: n(1)?,
+            failed: n(2)?,
+        })
+    })
+    .map_err(Error::sql(sql))
+}
+
+/// What [`crate::Database::purge_tombstones`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Tombstone rows removed.
+    pub tombstones: usize,
+    /// Completed queue entries removed.
+    pub queue_entries: usize,
+}
+
+/// Removes what synced before `cutoff_ms`: tombstones of `entities` without an open queue
+/// entry, and completed queue entries.
+pub(crate) fn purge(
+    tx: &Transaction<'_>,
+    entities: &[&EntityDescriptor],
+    cutoff_ms: i64,
+) -> Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    for entity in entities {
+        let sql = format!(
+            "DELETE FROM {t} WHERE \"is_deleted\" = 1 AND \"sync_status\" = 'synced' \
+             AND \"synced_at\" IS NOT NULL AND \"synced_at\" <= ?1 AND NOT EXISTS \
+             (SELECT 1 FROM _sync_queue q WHERE q.entity_type = ?2 AND q.entity_id = {t}.\"id\" \
+             AND q.status <> 'completed')",
+            t = quote(entity.table)
+        );
+        report.tombstones += tx
+            .execute(&sql, (cutoff_ms, entity.name))
+            .map_err(Error::sql(&sql))?;
+    }
+    let sql = "DELETE FROM _sync_queue WHERE status = 'completed' AND created_at <= ?1";
+    report.queue_entries = tx.execute(sql, [cutoff_ms]).map_err(Error::sql(sql))?;
+    Ok(report)
 }

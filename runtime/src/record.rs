@@ -5,8 +5,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::time::SystemTime;
 
-use rusqlite::Row;
 use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row};
 use uuid::Uuid;
 
 use crate::clock::from_millis;
@@ -185,4 +185,31 @@ pub(crate) fn parse_field_timestamps(
     let map: BTreeMap<String, i64> =
         serde_json::from_str(text).map_err(|e| format!("not a JSON object of integers: {e}"))?;
     Ok(map.into_iter().map(|(k, v)| (k, from_millis(v))).collect())
+}
+
+/// Reads record `id` of `T` (tombstones only when `include_deleted`).
+pub(crate) fn fetch_one<T: Syncable>(
+    conn: &Connection,
+    id: Uuid,
+    include_deleted: bool,
+) -> Result<Option<Record<T>>> {
+    let entity = T::ENTITY;
+    let sql = format!(
+        "SELECT {} FROM {} WHERE \"id\" = ?1{}",
+        select_list(entity),
+        crate::entity::quote(entity.table),
+        if include_deleted {
+            ""
+        } else {
+            " AND \"is_deleted\" = 0"
+        }
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+    let mut rows = stmt
+        .query([id.hyphenated().to_string()])
+        .map_err(Error::sql(&sql))?;
+    match rows.next().map_err(Error::sql(&sql))? {
+        Some(row) => read::<T>(row).map(Some),
+        None => Ok(None),
+    }
 }

@@ -194,16 +194,9 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
 ///
 /// [`crate::Syncable::to_values`] is infallible, so this is too: the rare value serde_json
 /// cannot encode (a map with non-string keys) becomes `NULL`, which a `NOT NULL` column then
-/// rejects with an error at write time. Use [`try_json_to_value`] to see the error itself.
+/// rejects with an error at write time.
 pub fn json_to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_string(value).map_or(Value::Null, Value::Text)
-}
-
-/// Encodes a serde type as JSON text, reporting a failure as [`Error::Conversion`].
-pub fn try_json_to_value<T: Serialize>(value: &T, column: &'static str) -> Result<Value> {
-    serde_json::to_string(value)
-        .map(Value::Text)
-        .map_err(|e| conversion(column, format!("cannot encode as JSON: {e}")))
 }
 
 /// Decodes a serde type from a JSON text column.

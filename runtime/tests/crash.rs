@@ -60,6 +60,21 @@ fn crash_child() {
                 }
             }
         }
+        "claim" => {
+            let db =
+                Database::open_with(&path, &migrations(), &[Task::ENTITY]).expect("child open");
+            let ids: Vec<String> = db
+                .queue()
+                .next_batch(10)
+                .expect("child claims")
+                .iter()
+                .map(|e| e.id.to_string())
+                .collect();
+            println!("claimed {}", ids.join(" "));
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         other => panic!("unknown mode {other}"),
     }
 }
@@ -242,4 +257,69 @@ fn killed_write_burst_keeps_rows_and_queue_in_step() {
         total_committed > 100,
         "the children committed writes before dying: {total_committed}"
     );
+}
+
+#[test]
+fn a_live_child_process_keeps_its_batch_and_a_killed_one_loses_it() {
+    let dir = TempDir::new();
+    let path = dir.path("claim.db");
+    {
+        let db = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+        for i in 0..3 {
+            db.insert(&Task::new(&format!("task {i}"))).unwrap();
+        }
+    }
+    let mut child = spawn("claim", &path);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    // libtest prints `test crash_child ... ` before the child's own output, on the same line.
+    let mut line = String::new();
+    let claimed: Vec<i64> = loop {
+        line.clear();
+        assert_ne!(out.read_line(&mut line).unwrap(), 0, "the child died early");
+        if let Some(at) = line.find("claimed ") {
+            break line[at + "claimed ".len()..]
+                .split_whitespace()
+                .map(|id| id.parse().unwrap())
+                .collect();
+        }
+    };
+    assert_eq!(claimed.len(), 3);
+
+    // While the child lives, its batch stays its own.
+    let parent = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+    assert_eq!(parent.status().unwrap().in_flight, 3);
+    assert!(parent.queue().next_batch(10).unwrap().is_empty());
+    assert!(matches!(
+        parent.queue().complete(claimed[0]),
+        Err(syncwright::Error::QueueEntryClaimed { .. })
+    ));
+
+    child.kill().unwrap(); // SIGKILL: no destructor runs, the lock file stays behind
+    child.wait().unwrap();
+    let reopened = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+    assert_eq!(
+        reopened.status().unwrap().pending,
+        3,
+        "the dead child's batch is back"
+    );
+    let batch = reopened.queue().next_batch(10).unwrap();
+    assert_eq!(batch.iter().map(|e| e.id).collect::<Vec<_>>(), claimed);
+    for entry in batch {
+        reopened.queue().complete(entry.id).unwrap();
+    }
+    let lock_files = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".queue-owner.")
+        })
+        .count();
+    assert_eq!(
+        lock_files, 2,
+        "only the live instances (parent, reopened) keep a lock file: the dead child's was swept"
+    );
+    drop(parent);
 }

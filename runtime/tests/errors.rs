@@ -49,6 +49,55 @@ fn every_error_message() {
             },
         ),
         (
+            "not_a_database",
+            Error::NotADatabase {
+                path: Some("notes.txt".into()),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+                    None,
+                ),
+            },
+        ),
+        (
+            "foreign_database",
+            Error::ForeignDatabase {
+                path: Some("clinic.db".into()),
+                user_version: 0,
+                objects: vec!["tasks".into(), "visits".into()],
+            },
+        ),
+        (
+            "read_only",
+            Error::ReadOnly {
+                path: Some("app.db".into()),
+                operation: "write to it".into(),
+            },
+        ),
+        (
+            "runtime_downgrade",
+            Error::RuntimeDowngrade {
+                database_version: 3,
+                runtime_version: 2,
+            },
+        ),
+        (
+            "queue_entry_claimed",
+            Error::QueueEntryClaimed {
+                id: 7,
+                owner: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+            },
+        ),
+        (
+            "owner_lock",
+            Error::OwnerLock {
+                path: "app.db.queue-owner.0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "permission denied",
+                ),
+            },
+        ),
+        (
             "history_gap",
             Error::HistoryGap {
                 database_version: 3,

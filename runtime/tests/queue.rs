@@ -398,3 +398,73 @@ fn status_summarizes_queue_conflicts_sync_time_and_cursors() {
     assert_eq!(db.cursor("task").unwrap().as_deref(), Some("cursor-7"));
     let _ = a;
 }
+
+/// The lock files of live instances beside `path`.
+fn owner_lock_files(dir: &TempDir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".queue-owner."))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_second_open_never_takes_over_a_live_instances_in_flight_batch() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    let first = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+    first.insert(&Task::new("a")).unwrap();
+    first.insert(&Task::new("b")).unwrap();
+    let batch = first.queue().next_batch(10).unwrap();
+    assert_eq!(batch.len(), 2);
+
+    let second = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+    assert_eq!(
+        second.status().unwrap().in_flight,
+        2,
+        "opening again took nothing back"
+    );
+    assert!(
+        second.queue().next_batch(10).unwrap().is_empty(),
+        "the entries are not handed out twice"
+    );
+    let err = second
+        .queue()
+        .complete(batch[0].id)
+        .expect_err("the second instance does not own the entry");
+    assert!(
+        matches!(err, Error::QueueEntryClaimed { id, .. } if id == batch[0].id),
+        "{err:?}"
+    );
+    assert!(matches!(
+        second.queue().fail(batch[0].id, "x"),
+        Err(Error::QueueEntryClaimed { .. })
+    ));
+    first
+        .queue()
+        .complete(batch[0].id)
+        .expect("the owner still completes its entry");
+    assert_eq!(
+        owner_lock_files(&dir).len(),
+        2,
+        "each instance that asked for a batch holds its lock"
+    );
+
+    // Once the owner is gone, its last entry is taken back at the next open.
+    drop(first);
+    assert_eq!(
+        owner_lock_files(&dir).len(),
+        1,
+        "a dropped instance removes its lock file"
+    );
+    let third = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+    let open = third.queue().open_entries().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].id, open[0].status),
+        (batch[1].id, QueueStatus::Pending)
+    );
+    drop(second);
+}

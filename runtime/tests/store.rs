@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use syncwright::{Action, Error, Op, Order, SyncStatus};
+use syncwright::{Action, Database, Error, Op, Order, SyncStatus, Syncable};
 
 #[test]
 fn insert_sets_metadata_and_enqueues_a_create_in_the_same_transaction() {
@@ -67,11 +67,26 @@ fn update_bumps_version_and_updated_at() {
 
 #[test]
 fn update_without_changes_writes_nothing() {
-    let (db, _) = memory_db();
+    // Coalescing off: an update entry, had one been written, would stay visible.
+    let (db, clock) = memory_db_with(syncwright::RetryPolicy::default(), false);
     let task = db.insert(&Task::new("a")).unwrap();
+    let queue_before = db.queue().all_entries().unwrap();
+    clock.advance(Duration::from_secs(10));
     let same = db.update(task.id, &Task::new("a")).unwrap();
-    assert_eq!(same.version, 1);
-    assert_eq!(db.queue().open_entries().unwrap().len(), 1);
+    assert_eq!(
+        same, task,
+        "the row is as it was: version, updated_at, status"
+    );
+    assert_eq!(
+        db.get::<Task>(task.id).unwrap().unwrap(),
+        task,
+        "and so is the stored row"
+    );
+    assert_eq!(
+        db.queue().all_entries().unwrap(),
+        queue_before,
+        "no queue entry was added or changed"
+    );
 }
 
 #[test]
@@ -266,7 +281,7 @@ fn transaction_commits_all_writes_or_none() {
 fn corrupt(sql: &str) -> Error {
     let dir = TempDir::new();
     let path = dir.path("app.db");
-    let db = syncwright::Database::open(&path, &migrations()).unwrap();
+    let db = Database::open(&path, &migrations()).unwrap();
     let task = db.insert(&Task::new("x")).unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("PRAGMA ignore_check_constraints = ON")
@@ -311,7 +326,7 @@ fn bad_data_in_the_database_is_an_error_naming_the_row() {
 #[test]
 fn database_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<syncwright::Database>();
+    assert_send_sync::<Database>();
 }
 
 #[test]
@@ -319,9 +334,9 @@ fn per_field_timestamps_are_stored_sparsely() {
     let dir = TempDir::new();
     let path = dir.path("sparse.db");
     let clock = std::sync::Arc::new(syncwright::ManualClock::new(start()));
-    let db = syncwright::Database::options()
+    let db = Database::options()
         .clock(clock.clone())
-        .entities(&[<Note as syncwright::Syncable>::ENTITY])
+        .entities(&[<Note as Syncable>::ENTITY])
         .open(&path, &migrations())
         .unwrap();
     let stored = |id: uuid::Uuid| -> String {
@@ -357,4 +372,141 @@ fn per_field_timestamps_are_stored_sparsely() {
     .unwrap();
     let ms = syncwright::to_millis(start() + Duration::from_secs(60));
     assert_eq!(stored(note.id), format!("{{\"pinned\":{ms}}}"));
+}
+
+/// Makes `path` read-only for the OS (root still writes it, hence also `read_only(true)`).
+fn write_protect(path: &std::path::Path) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
+#[test]
+fn an_up_to_date_database_on_a_read_only_file_opens_for_reading() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    let id = {
+        let db = Database::open_with(&path, &migrations(), &[Task::ENTITY]).unwrap();
+        let task = db.insert(&Task::new("read me")).unwrap();
+        db.queue().next_batch(10).unwrap(); // left in flight: recovery must not write either
+        task.id
+    };
+    write_protect(&path);
+    let before = std::fs::read(&path).unwrap();
+    let db = Database::options()
+        .read_only(true)
+        .entities(&[Task::ENTITY])
+        .open(&path, &migrations())
+        .expect("an up-to-date database opens read-only");
+    assert!(db.is_read_only());
+    assert_eq!(db.get::<Task>(id).unwrap().unwrap().title, "read me");
+    assert_eq!(db.query::<Task>().count().unwrap(), 1);
+    assert_eq!(db.status().unwrap().in_flight, 1);
+    let err = db.insert(&Task::new("no")).expect_err("writes are refused");
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("app.db") && err.to_string().contains("cannot write"),
+        "{err}"
+    );
+    assert!(matches!(
+        db.queue().next_batch(1),
+        Err(Error::ReadOnly { .. })
+    ));
+    let locks: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".queue-owner."))
+        .collect();
+    assert!(locks.is_empty(), "no queue owner lock was taken: {locks:?}");
+    drop(db);
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "nothing was written"
+    );
+}
+
+#[test]
+fn a_database_that_needs_a_migration_is_refused_read_only_without_writing() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    drop(Database::open(&path, &migrations_up_to(2)).unwrap());
+    write_protect(&path);
+    let before = std::fs::read(&path).unwrap();
+    let err = Database::options()
+        .read_only(true)
+        .open(&path, &migrations())
+        .expect_err("a migration cannot run read-only");
+    assert!(
+        matches!(&err, Error::ReadOnly { operation, .. } if operation == "migrate it from version 2 to 3"),
+        "{err:?}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "nothing was written"
+    );
+}
+
+fn remote(server_id: &str, version: i64, is_deleted: bool) -> syncwright::RemoteVersion {
+    syncwright::RemoteVersion {
+        server_id: server_id.to_owned(),
+        version,
+        updated_at: start() - Duration::from_secs(60),
+        is_deleted,
+    }
+}
+
+#[test]
+fn a_remote_apply_inserts_a_synced_row_without_queueing() {
+    let (db, clock) = memory_db();
+    clock.advance(Duration::from_secs(5));
+    let id = uuid::Uuid::new_v4();
+    let stored = db
+        .apply_remote(id, &Task::new("from server"), &remote("srv-9", 7, false))
+        .unwrap();
+    assert_eq!(stored.title, "from server");
+    assert_eq!(stored.server_id.as_deref(), Some("srv-9"));
+    assert_eq!(stored.version, 7);
+    assert_eq!(stored.sync_status, SyncStatus::Synced);
+    assert_eq!(stored.synced_at, Some(db.now()));
+    assert_eq!(stored.updated_at, start() - Duration::from_secs(60));
+    assert!(
+        db.queue().all_entries().unwrap().is_empty(),
+        "nothing queued"
+    );
+}
+
+#[test]
+fn a_remote_apply_overwrites_a_row_with_the_servers_state_without_queueing() {
+    let (db, _) = memory_db();
+    let local = db
+        .insert(&Note {
+            task_id: None,
+            body: "draft".into(),
+            pinned: false,
+        })
+        .unwrap();
+    let entries_before = db.queue().all_entries().unwrap();
+    let stored = db
+        .apply_remote(
+            local.id,
+            &Note {
+                task_id: None,
+                body: "final".into(),
+                pinned: true,
+            },
+            &remote("srv-1", 4, true),
+        )
+        .unwrap();
+    assert_eq!((stored.body.as_str(), stored.pinned), ("final", true));
+    assert_eq!((stored.version, stored.is_deleted), (4, true));
+    assert_eq!(stored.sync_status, SyncStatus::Synced);
+    assert_eq!(
+        stored.created_at, local.created_at,
+        "the local creation time stays"
+    );
+    assert_eq!(
+        db.queue().all_entries().unwrap(),
+        entries_before,
+        "the queue is untouched"
+    );
 }

@@ -56,6 +56,12 @@ pub fn fresh_sql(history: &History, version: u32) -> String {
     render::schema_sql(version, &format!("snapshot v{version}"), &snapshot.tables)
 }
 
+/// What a program without the Rust runtime runs on a new database at `version`: the runtime's
+/// tables (`syncwright::runtime_tables_sql`, see docs/contracts.md), then the fresh schema.
+pub fn sqlite3_fresh_sql(history: &History, version: u32) -> String {
+    syncwright::runtime_tables_sql() + &fresh_sql(history, version)
+}
+
 /// A connection that enforces foreign keys, as apps open it.
 pub fn open(path: &Path) -> Connection {
     let conn = Connection::open(path).unwrap();

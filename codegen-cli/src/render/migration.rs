@@ -16,8 +16,6 @@ pub struct MigrationSql {
     pub description: String,
     /// The snapshots it was rendered from, for the header.
     pub sources: String,
-    /// Whether the runtime's own tables are created (the first migration).
-    pub runtime_tables: bool,
     /// The steps in order.
     pub steps: Vec<StepView>,
 }
@@ -47,7 +45,6 @@ pub fn migration_sql(version: u32, name: &str, sources: &str, steps: &[Step]) ->
         version,
         description,
         sources: sources.to_string(),
-        runtime_tables: version == 1,
         steps: steps.iter().map(view).collect(),
     })
 }

@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use syncwright::__private::{ColumnValue, Row, Value, get_column};
 use syncwright::{
-    ColumnDescriptor, ColumnType, ConflictStrategy, Database, EntityDescriptor, IndexDescriptor,
-    ManualClock, Migrations, OwnedMigration, OwnedMigrations, RetryPolicy, Syncable,
+    Database, ManualClock, Migrations, OwnedMigration, OwnedMigrations, RetryPolicy, Syncable,
 };
 
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tasks-notes/migrations")
 }
 
 /// The fixture migrations (version 3).
@@ -89,27 +87,13 @@ pub fn memory_db_with(retry: RetryPolicy, coalesce: bool) -> (Database, Arc<Manu
     (db, clock)
 }
 
-const fn col(name: &'static str, ty: ColumnType, nullable: bool) -> ColumnDescriptor {
-    ColumnDescriptor {
-        name,
-        ty,
-        nullable,
-        references: None,
-    }
-}
-
-const fn idx(name: &'static str, columns: &'static [&'static str]) -> IndexDescriptor {
-    IndexDescriptor {
-        name,
-        columns,
-        unique: false,
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
+/// A task as the fixture's v3 has it.
+#[derive(Debug, Clone, PartialEq, Syncable)]
 pub struct Task {
     pub title: String,
+    #[syncwright(default = false)]
     pub done: bool,
+    #[syncwright(default = 0, index)]
     pub priority: i64,
     pub due_at: Option<SystemTime>,
 }
@@ -125,129 +109,24 @@ impl Task {
     }
 }
 
-pub const TASK_COLUMNS: &[ColumnDescriptor] = &[
-    col("title", ColumnType::Text, false),
-    col("done", ColumnType::Bool, false),
-    col("priority", ColumnType::Integer, false),
-    col("due_at", ColumnType::Timestamp, true),
-];
-
-pub const TASK_INDEXES: &[IndexDescriptor] = &[
-    idx("idx_tasks_sync_status", &["sync_status"]),
-    idx("idx_tasks_updated_at", &["updated_at"]),
-    idx("idx_tasks_is_deleted", &["is_deleted"]),
-    IndexDescriptor {
-        name: "idx_tasks_server_id",
-        columns: &["server_id"],
-        unique: true,
-    },
-    idx("idx_tasks_priority", &["priority"]),
-];
-
-impl Syncable for Task {
-    const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
-        name: "task",
-        table: "tasks",
-        conflict: ConflictStrategy::LastWriteWins,
-        columns: TASK_COLUMNS,
-        indexes: TASK_INDEXES,
-    };
-    fn to_values(&self) -> Vec<Value> {
-        vec![
-            self.title.to_value(),
-            self.done.to_value(),
-            self.priority.to_value(),
-            self.due_at.to_value(),
-        ]
-    }
-    fn from_row(row: &Row<'_>) -> syncwright::Result<Self> {
-        Ok(Task {
-            title: get_column(row, "title")?,
-            done: get_column(row, "done")?,
-            priority: get_column(row, "priority")?,
-            due_at: get_column(row, "due_at")?,
-        })
-    }
-}
-
 /// The v1 shape of a task (before `priority` and `due_at`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Syncable)]
+#[syncwright(name = "task")]
 pub struct TaskV1 {
     pub title: String,
+    #[syncwright(default = false)]
     pub done: bool,
 }
 
-impl Syncable for TaskV1 {
-    const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
-        name: "task",
-        table: "tasks",
-        conflict: ConflictStrategy::LastWriteWins,
-        columns: &[
-            col("title", ColumnType::Text, false),
-            col("done", ColumnType::Bool, false),
-        ],
-        indexes: &[],
-    };
-    fn to_values(&self) -> Vec<Value> {
-        vec![self.title.to_value(), self.done.to_value()]
-    }
-    fn from_row(row: &Row<'_>) -> syncwright::Result<Self> {
-        Ok(TaskV1 {
-            title: get_column(row, "title")?,
-            done: get_column(row, "done")?,
-        })
-    }
-}
-
 /// A `field_merge` entity with a foreign key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Syncable)]
+#[syncwright(conflict = "field_merge")]
 pub struct Note {
+    #[syncwright(references = "tasks")]
     pub task_id: Option<uuid::Uuid>,
     pub body: String,
+    #[syncwright(default = false)]
     pub pinned: bool,
-}
-
-impl Syncable for Note {
-    const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
-        name: "note",
-        table: "notes",
-        conflict: ConflictStrategy::FieldMerge,
-        columns: &[
-            ColumnDescriptor {
-                name: "task_id",
-                ty: ColumnType::Uuid,
-                nullable: true,
-                references: Some("tasks"),
-            },
-            col("body", ColumnType::Text, false),
-            col("pinned", ColumnType::Bool, false),
-        ],
-        indexes: &[
-            idx("idx_notes_sync_status", &["sync_status"]),
-            idx("idx_notes_updated_at", &["updated_at"]),
-            idx("idx_notes_is_deleted", &["is_deleted"]),
-            IndexDescriptor {
-                name: "idx_notes_server_id",
-                columns: &["server_id"],
-                unique: true,
-            },
-            idx("idx_notes_task_id", &["task_id"]),
-        ],
-    };
-    fn to_values(&self) -> Vec<Value> {
-        vec![
-            self.task_id.to_value(),
-            self.body.to_value(),
-            self.pinned.to_value(),
-        ]
-    }
-    fn from_row(row: &Row<'_>) -> syncwright::Result<Self> {
-        Ok(Note {
-            task_id: get_column(row, "task_id")?,
-            body: get_column(row, "body")?,
-            pinned: get_column(row, "pinned")?,
-        })
-    }
 }
 
 /// Number of rows `sql` counts.

@@ -1,0 +1,307 @@
+//! The runtime's own tables (`_sync_queue`, `_sync_cursors`, `_sync_log`): their one
+//! definition, and the versioned steps that create and upgrade them.
+//!
+//! The tables belong to the runtime, not to the app's schema: their versions are independent of
+//! the app's `user_version`, recorded one row per applied step in `_sync_runtime`. Every column
+//! and index carries the runtime version that added it; step `N` is *rendered* from the
+//! definitions (the tables new in `N`, then the columns and indexes new in `N`), so the
+//! definitions below are the only place a column is written down. Definitions are only ever
+//! appended to: a released step never changes (`tests/runtime_tables.rs` pins each step's SQL).
+//!
+//! Databases made by syncwright 0.1.0, whose generated `0001` migration created the tables,
+//! upgrade in place: step 1 uses `CREATE TABLE IF NOT EXISTS` with the same columns, and later
+//! steps only add.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::clock::to_millis;
+use crate::entity::{IndexDescriptor, quote};
+use crate::migrate;
+use crate::migration::MigrationRef;
+use crate::{Error, Result};
+
+/// The latest version of the runtime's tables.
+pub const RUNTIME_TABLES_VERSION: u32 = 2;
+
+/// One column of a runtime table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Column {
+    /// The column name.
+    pub name: &'static str,
+    /// Its type and constraints, as in `CREATE TABLE`.
+    pub definition: &'static str,
+    /// The runtime version that added it.
+    pub since: u32,
+}
+
+/// One runtime table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Table {
+    /// The table name.
+    pub name: &'static str,
+    /// What the table is for (a comment in the SQL).
+    pub purpose: &'static str,
+    /// The runtime version that created it.
+    pub since: u32,
+    /// Its columns, in table order.
+    pub columns: &'static [Column],
+    /// Its indexes, each with the runtime version that added it.
+    pub indexes: &'static [(IndexDescriptor, u32)],
+}
+
+const fn column(name: &'static str, definition: &'static str, since: u32) -> Column {
+    Column {
+        name,
+        definition,
+        since,
+    }
+}
+
+/// The persistent mutation queue.
+pub(crate) const QUEUE: Table = Table {
+    name: "_sync_queue",
+    purpose: "the mutation queue: one entry per local write, pushed in id order",
+    since: 1,
+    columns: &[
+        column("id", "INTEGER PRIMARY KEY AUTOINCREMENT", 1),
+        column("idempotency_key", "TEXT NOT NULL UNIQUE", 1),
+        column("entity_type", "TEXT NOT NULL", 1),
+        column(
+            "action",
+            "TEXT NOT NULL CHECK (\"action\" IN ('create', 'update', 'delete'))",
+            1,
+        ),
+        column("entity_id", "TEXT NOT NULL", 1),
+        column(
+            "payload",
+            "TEXT NOT NULL CHECK (json_valid(\"payload\"))",
+            1,
+        ),
+        column("schema_version", "INTEGER NOT NULL", 1),
+        column("retry_count", "INTEGER NOT NULL DEFAULT 0", 1),
+        column("max_retries", "INTEGER NOT NULL DEFAULT 10", 1),
+        column("next_attempt_at", "INTEGER NOT NULL", 1),
+        column("created_at", "INTEGER NOT NULL", 1),
+        column(
+            "status",
+            "TEXT NOT NULL DEFAULT 'pending' CHECK (\"status\" IN ('pending', 'in_flight', 'failed', 'completed'))",
+            1,
+        ),
+        column("error", "TEXT", 1),
+        // The open `Database` that took an in-flight entry (see `crate::owner`).
+        column("claimed_by", "TEXT", 2),
+    ],
+    indexes: &[
+        (
+            IndexDescriptor {
+                name: "idx__sync_queue_status_next_attempt_at",
+                columns: &["status", "next_attempt_at"],
+                unique: false,
+            },
+            1,
+        ),
+        (
+            IndexDescriptor {
+                name: "idx__sync_queue_entity_type_status",
+                columns: &["entity_type", "status"],
+                unique: false,
+            },
+            1,
+        ),
+    ],
+};
+
+/// One pull cursor per entity type.
+pub(crate) const CURSORS: Table = Table {
+    name: "_sync_cursors",
+    purpose: "one pull cursor per entity type, so pulls are incremental",
+    since: 1,
+    columns: &[
+        column("entity_type", "TEXT PRIMARY KEY NOT NULL", 1),
+        column("cursor", "TEXT", 1),
+        column("updated_at", "INTEGER NOT NULL", 1),
+    ],
+    indexes: &[],
+};
+
+/// What each sync did.
+pub(crate) const LOG: Table = Table {
+    name: "_sync_log",
+    purpose: "what each sync round did, for support and the UI",
+    since: 1,
+    columns: &[
+        column("id", "INTEGER PRIMARY KEY AUTOINCREMENT", 1),
+        column("at", "INTEGER NOT NULL", 1),
+        column(
+            "direction",
+            "TEXT NOT NULL CHECK (\"direction\" IN ('pull', 'push'))",
+            1,
+        ),
+        column("entity_type", "TEXT", 1),
+        column("pulled", "INTEGER NOT NULL DEFAULT 0", 1),
+        column("pushed", "INTEGER NOT NULL DEFAULT 0", 1),
+        column("conflicts", "INTEGER NOT NULL DEFAULT 0", 1),
+        column("resolution", "TEXT", 1),
+        column("error", "TEXT", 1),
+    ],
+    indexes: &[],
+};
+
+/// The versions of the runtime's tables applied to this database.
+pub(crate) const VERSIONS: Table = Table {
+    name: "_sync_runtime",
+    purpose: "the versions of the runtime tables applied here, one row each",
+    since: 1,
+    columns: &[
+        column("version", "INTEGER PRIMARY KEY", 1),
+        column("applied_at", "INTEGER NOT NULL", 1),
+    ],
+    indexes: &[],
+};
+
+/// Every runtime table, in creation order.
+pub(crate) const TABLES: &[&Table] = &[&QUEUE, &CURSORS, &LOG, &VERSIONS];
+
+impl Table {
+    /// The comma-separated, quoted column list (for `SELECT`).
+    pub fn column_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| quote(c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn create_sql(&self, version: u32) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| c.since <= version)
+            .map(|c| format!("    {} {}", quote(c.name), c.definition))
+            .collect();
+        format!(
+            "-- {}: {}\nCREATE TABLE IF NOT EXISTS {} (\n{}\n);\n",
+            self.name,
+            self.purpose,
+            quote(self.name),
+            columns.join(",\n")
+        )
+    }
+}
+
+fn create_index_sql(table: &str, index: &IndexDescriptor) -> String {
+    let columns: Vec<String> = index.columns.iter().map(|c| quote(c)).collect();
+    format!(
+        "CREATE {}INDEX IF NOT EXISTS {} ON {} ({});\n",
+        if index.unique { "UNIQUE " } else { "" },
+        quote(index.name),
+        quote(table),
+        columns.join(", ")
+    )
+}
+
+/// The statements of runtime step `version`, rendered from the definitions: the tables created
+/// in `version`, then the columns and indexes added in `version`. Every statement can run again
+/// (`IF NOT EXISTS`; the runner skips an `ADD COLUMN` whose column exists).
+pub(crate) fn step_sql(version: u32) -> String {
+    let mut sql = String::new();
+    for table in TABLES.iter().filter(|t| t.since == version) {
+        sql.push_str(&table.create_sql(version));
+    }
+    for table in TABLES.iter().filter(|t| t.since < version) {
+        for c in table.columns.iter().filter(|c| c.since == version) {
+            let _ = writeln!(
+                sql,
+                "ALTER TABLE {} ADD COLUMN {} {};",
+                quote(table.name),
+                quote(c.name),
+                c.definition
+            );
+        }
+    }
+    for table in TABLES {
+        for (index, _) in table.indexes.iter().filter(|(_, since)| *since == version) {
+            sql.push_str(&create_index_sql(table.name, index));
+        }
+    }
+    sql
+}
+
+/// The SQL a program without the Rust runtime (the `sqlite3` program, another language) runs
+/// to create or upgrade the runtime's tables: every step in its own transaction, each recorded
+/// in `_sync_runtime`. Run the steps whose version `_sync_runtime` does not list yet, in order
+/// (on a new database: all of them); `docs/contracts.md` prints this text.
+pub fn runtime_tables_sql() -> String {
+    let mut sql = String::new();
+    for version in 1..=RUNTIME_TABLES_VERSION {
+        let _ = write!(
+            sql,
+            "-- Runtime tables, step {version}.\nBEGIN;\n{}INSERT OR IGNORE INTO \"_sync_runtime\" (\"version\", \"applied_at\") \
+             VALUES ({version}, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));\nCOMMIT;\n",
+            step_sql(version)
+        );
+    }
+    sql
+}
+
+/// The highest runtime version recorded in the database (0 when none is). Only reads.
+pub(crate) fn current_version(conn: &Connection) -> Result<u32> {
+    let exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sync_runtime'";
+    let found = conn
+        .query_row(exists, [], |_| Ok(()))
+        .optional()
+        .map_err(Error::sql(exists))?;
+    if found.is_none() {
+        return Ok(0);
+    }
+    let sql = "SELECT coalesce(max(version), 0) FROM _sync_runtime";
+    let version: i64 = conn
+        .query_row(sql, [], |r| r.get(0))
+        .map_err(Error::sql(sql))?;
+    Ok(u32::try_from(version).unwrap_or(u32::MAX))
+}
+
+/// The read-only check: the runtime version of the database, refused when a newer runtime
+/// wrote it.
+pub(crate) fn verify(conn: &Connection) -> Result<u32> {
+    let version = current_version(conn)?;
+    if version > RUNTIME_TABLES_VERSION {
+        return Err(Error::RuntimeDowngrade {
+            database_version: version,
+            runtime_version: RUNTIME_TABLES_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+/// Brings the runtime's tables to [`RUNTIME_TABLES_VERSION`]: each missing step in its own
+/// `BEGIN IMMEDIATE` transaction with its `_sync_runtime` row. Writes nothing when up to date.
+pub(crate) fn upgrade(conn: &mut Connection, now: SystemTime) -> Result<()> {
+    let from = verify(conn)?;
+    for version in from + 1..=RUNTIME_TABLES_VERSION {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::sql("BEGIN IMMEDIATE"))?;
+        // Another connection may have applied the step while we waited for the write lock.
+        if current_version(&tx)? >= version {
+            continue;
+        }
+        let sql = step_sql(version);
+        let name = format!("runtime tables {version}");
+        let step = MigrationRef {
+            version,
+            name: &name,
+            sql: &sql,
+            checksum: "",
+        };
+        migrate::apply(&tx, &step, &mut |_| {})?;
+        let insert = "INSERT INTO _sync_runtime (version, applied_at) VALUES (?1, ?2)";
+        tx.execute(insert, (version, to_millis(now)))
+            .map_err(Error::sql(insert))?;
+        tx.commit().map_err(Error::sql("COMMIT"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! The sync log (`_sync_log`): what each sync round did, for support and the UI.
+
+use std::time::SystemTime;
+
+use rusqlite::Connection;
+
+use crate::clock::{from_millis, to_millis};
+use crate::store::Database;
+use crate::{Error, Result};
+
+/// The direction of a sync round recorded in `_sync_log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Server to client.
+    Pull,
+    /// Client to server.
+    Push,
+}
+
+/// One row of `_sync_log`, written by the sync engine with [`Database::log_sync`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncLogEntry {
+    /// Pull or push.
+    pub direction: Direction,
+    /// The entity type, if the round was for one.
+    pub entity_type: Option<String>,
+    /// Records pulled.
+    pub pulled: u64,
+    /// Records pushed.
+    pub pushed: u64,
+    /// Conflicts met.
+    pub conflicts: u64,
+    /// How conflicts were resolved.
+    pub resolution: Option<String>,
+    /// The error, if the round failed.
+    pub error: Option<String>,
+}
+
+/// When the last round without an error ran.
+pub(crate) fn last_success(conn: &Connection) -> Result<Option<SystemTime>> {
+    let sql = "SELECT max(at) FROM _sync_log WHERE error IS NULL";
+    let last: Option<i64> = conn
+        .query_row(sql, [], |r| r.get(0))
+        .map_err(Error::sql(sql))?;
+    Ok(last.map(from_millis))
+}
+
+impl Database {
+    /// Appends a row to `_sync_log` at the clock's now; rows without an error count as the last
+    /// successful sync in [`Database::status`].
+    pub fn log_sync(&self, entry: &SyncLogEntry) -> Result<()> {
+        let now = to_millis(self.clock.now());
+        let direction = match entry.direction {
+            Direction::Pull => "pull",
+            Direction::Push => "push",
+        };
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.write_raw(|tx| {
+            let sql = "INSERT INTO _sync_log (at, direction, entity_type, pulled, pushed, conflicts, resolution, error) \
+                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+            tx.execute(
+                sql,
+                (
+                    now,
+                    direction,
+                    &entry.entity_type,
+                    n(entry.pulled),
+                    n(entry.pushed),
+                    n(entry.conflicts),
+                    &entry.resolution,
+                    &entry.error,
+                ),
+            )
+            .map_err(Error::sql(sql))?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,331 @@
+//! Write transactions: the local writes of the store (row and queue entry together) and the
+//! remote apply of a sync engine's pull (row only), both through the one row writer.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Transaction};
+use uuid::Uuid;
+
+use crate::clock::to_millis;
+use crate::entity::{EntityDescriptor, FIELD_TIMESTAMPS, Syncable, quote};
+use crate::queue::{self, Action, NewEntry};
+use crate::record::{self, Record, SyncStatus, fetch_one};
+use crate::row_writer::{RowWrite, Set};
+use crate::store::Database;
+use crate::{Error, Result};
+
+/// The server's version of a record, stored by [`Database::apply_remote`].
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteVersion {
+    /// The server's id of the record.
+    pub server_id: String,
+    /// The server's version number of the record (stored as `version`).
+    pub version: i64,
+    /// When the record last changed on the server (stored as `updated_at`).
+    pub updated_at: SystemTime,
+    /// Whether the server has it deleted (a tombstone).
+    pub is_deleted: bool,
+}
+
+/// A write transaction, see [`Database::transaction`].
+pub struct WriteTx<'db> {
+    tx: &'db Transaction<'db>,
+    db: &'db Database,
+}
+
+impl<'db> WriteTx<'db> {
+    pub(crate) fn new(tx: &'db Transaction<'db>, db: &'db Database) -> Self {
+        WriteTx { tx, db }
+    }
+}
+
+impl WriteTx<'_> {
+    fn values<T: Syncable>(value: &T) -> Result<Vec<Value>> {
+        let values = value.to_values();
+        let expected = T::ENTITY.columns.len();
+        if values.len() != expected {
+            return Err(Error::EntityMismatch {
+                entity: T::ENTITY.name,
+                expected,
+                found: values.len(),
+            });
+        }
+        Ok(values)
+    }
+
+    fn register(&self, entity: &'static EntityDescriptor) -> Result<()> {
+        self.db.registry.register(self.tx, entity)
+    }
+
+    fn stored<T: Syncable>(&self, id: Uuid) -> Result<Record<T>> {
+        fetch_one::<T>(self.tx, id, true)?.ok_or_else(|| Error::NotFound {
+            entity: T::ENTITY.name,
+            id: id.to_string(),
+        })
+    }
+
+    fn enqueue(
+        &self,
+        entity: &EntityDescriptor,
+        action: Action,
+        id: Uuid,
+        payload: &serde_json::Map<String, serde_json::Value>,
+        now_ms: i64,
+    ) -> Result<()> {
+        queue::enqueue(
+            self.tx,
+            &NewEntry {
+                entity,
+                action,
+                entity_id: id,
+                payload,
+                schema_version: self.db.schema_version,
+                max_retries: self.db.retry.max_retries,
+                now_ms,
+                coalesce: self.db.coalesce,
+            },
+        )
+    }
+
+    /// Inserts `value` under a fresh client UUID (v4) and enqueues its `create`.
+    pub fn insert<T: Syncable>(&self, value: &T) -> Result<Record<T>> {
+        self.insert_with_id(Uuid::new_v4(), value)
+    }
+
+    /// Inserts `value` under `id`: `version = 1`, `sync_status = 'pending'`, timestamps from
+    /// the clock, and a `create` queue entry in the same transaction.
+    pub fn insert_with_id<T: Syncable>(&self, id: Uuid, value: &T) -> Result<Record<T>> {
+        let entity = T::ENTITY;
+        self.register(entity)?;
+        let values = Self::values(value)?;
+        let ms = to_millis(self.db.clock.now());
+        let mut sync = vec![
+            ("created_at", Set::To(Value::Integer(ms))),
+            ("updated_at", Set::To(Value::Integer(ms))),
+            ("is_deleted", Set::To(Value::Integer(0))),
+            ("version", Set::To(Value::Integer(1))),
+            (
+                "sync_status",
+                Set::To(Value::Text(SyncStatus::Pending.as_str().to_owned())),
+            ),
+        ];
+        if entity.is_field_merge() {
+            // Per-field timestamps are sparse: a field absent from the map last changed at
+            // `created_at` (see docs/contracts.md), which keeps every fresh row small.
+            sync.push((FIELD_TIMESTAMPS, Set::To(Value::Text("{}".to_owned()))));
+        }
+        RowWrite {
+            entity,
+            id,
+            sync,
+            values: Some(values),
+        }
+        .insert(self.tx)?;
+        self.enqueue(entity, Action::Create, id, &value.to_payload(), ms)?;
+        self.stored(id)
+    }
+
+    /// Replaces the domain fields of live record `id` with `value`: `updated_at = now`,
+    /// `version + 1`, `sync_status = 'pending'`, per-field timestamps of the changed fields for
+    /// `field_merge` entities, and an `update` queue entry (possibly coalesced). An update that
+    /// changes no field writes nothing and returns the stored record. Updating a tombstone is
+    /// [`Error::RecordDeleted`].
+    pub fn update<T: Syncable>(&self, id: Uuid, value: &T) -> Result<Record<T>> {
+        let entity = T::ENTITY;
+        self.register(entity)?;
+        let values = Self::values(value)?;
+        let current = self.current(entity, id)?;
+        let changed: Vec<usize> = (0..values.len())
+            .filter(|&i| values[i] != current.values[i])
+            .collect();
+        if changed.is_empty() {
+            return self.stored(id);
+        }
+        let now = self.db.clock.now();
+        let ms = to_millis(now);
+        let mut sync = vec![
+            ("updated_at", Set::To(Value::Integer(ms))),
+            ("version", Set::Increment),
+            (
+                "sync_status",
+                Set::To(Value::Text(SyncStatus::Pending.as_str().to_owned())),
+            ),
+        ];
+        if entity.is_field_merge() {
+            let mut stamps = current.field_timestamps;
+            for &i in &changed {
+                stamps.insert(entity.columns[i].name.to_owned(), now);
+            }
+            sync.push((
+                FIELD_TIMESTAMPS,
+                Set::To(Value::Text(encode_field_timestamps(&stamps))),
+            ));
+        }
+        RowWrite {
+            entity,
+            id,
+            sync,
+            values: Some(values),
+        }
+        .update(self.tx)?;
+        self.enqueue(entity, Action::Update, id, &value.to_payload(), ms)?;
+        self.stored(id)
+    }
+
+    /// Soft-deletes record `id`: `is_deleted = 1`, `updated_at = now`, `version + 1`,
+    /// `sync_status = 'pending'`, and a `delete` queue entry with payload `{}`. Deleting a
+    /// tombstone again does nothing; a missing record is [`Error::NotFound`].
+    pub fn delete<T: Syncable>(&self, id: Uuid) -> Result<()> {
+        let entity = T::ENTITY;
+        self.register(entity)?;
+        match self.current(entity, id) {
+            Err(Error::RecordDeleted { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        let ms = to_millis(self.db.clock.now());
+        RowWrite {
+            entity,
+            id,
+            sync: vec![
+                ("is_deleted", Set::To(Value::Integer(1))),
+                ("updated_at", Set::To(Value::Integer(ms))),
+                ("version", Set::Increment),
+                (
+                    "sync_status",
+                    Set::To(Value::Text(SyncStatus::Pending.as_str().to_owned())),
+                ),
+            ],
+            values: None,
+        }
+        .update(self.tx)?;
+        self.enqueue(entity, Action::Delete, id, &serde_json::Map::new(), ms)
+    }
+
+    /// Stores record `id` as the server sent it: the domain values of `value` and the server's
+    /// metadata (`server_id`, `version`, `updated_at`, `is_deleted`), `sync_status = 'synced'`
+    /// and `synced_at = now`; inserts the row when it is new. Nothing is queued: the server
+    /// already has this state. Per-field timestamps stay as they are (a new row gets `{}`).
+    /// Resolving a conflict with local changes is the caller's job, done before this call.
+    #[doc(hidden)]
+    pub fn apply_remote<T: Syncable>(
+        &self,
+        id: Uuid,
+        value: &T,
+        remote: &RemoteVersion,
+    ) -> Result<Record<T>> {
+        let entity = T::ENTITY;
+        self.register(entity)?;
+        let values = Self::values(value)?;
+        let now = to_millis(self.db.clock.now());
+        let updated_at = to_millis(remote.updated_at);
+        let sync = vec![
+            ("server_id", Set::To(Value::Text(remote.server_id.clone()))),
+            ("updated_at", Set::To(Value::Integer(updated_at))),
+            ("synced_at", Set::To(Value::Integer(now))),
+            (
+                "is_deleted",
+                Set::To(Value::Integer(i64::from(remote.is_deleted))),
+            ),
+            ("version", Set::To(Value::Integer(remote.version))),
+            (
+                "sync_status",
+                Set::To(Value::Text(SyncStatus::Synced.as_str().to_owned())),
+            ),
+        ];
+        let mut write = RowWrite {
+            entity,
+            id,
+            sync,
+            values: Some(values),
+        };
+        if !write.update(self.tx)? {
+            write
+                .sync
+                .push(("created_at", Set::To(Value::Integer(updated_at))));
+            if entity.is_field_merge() {
+                write
+                    .sync
+                    .push((FIELD_TIMESTAMPS, Set::To(Value::Text("{}".to_owned()))));
+            }
+            write.insert(self.tx)?;
+        }
+        self.stored(id)
+    }
+
+    /// Reads record `id` (tombstones included) inside the transaction.
+    pub fn get<T: Syncable>(&self, id: Uuid) -> Result<Option<Record<T>>> {
+        self.register(T::ENTITY)?;
+        fetch_one::<T>(self.tx, id, true)
+    }
+
+    /// The stored domain values and field timestamps of live record `id`.
+    fn current(&self, entity: &'static EntityDescriptor, id: Uuid) -> Result<Current> {
+        let list = std::iter::once("is_deleted")
+            .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
+            .chain(entity.columns.iter().map(|c| c.name))
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {list} FROM {} WHERE \"id\" = ?1",
+            quote(entity.table)
+        );
+        let id_text = id.hyphenated().to_string();
+        let row = self
+            .tx
+            .query_row(&sql, [&id_text], |row| {
+                let n = row.as_ref().column_count();
+                let values = (0..n)
+                    .map(|i| row.get::<_, Value>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(values)
+            })
+            .optional()
+            .map_err(Error::sql(&sql))?;
+        let Some(mut values) = row else {
+            return Err(Error::NotFound {
+                entity: entity.name,
+                id: id_text,
+            });
+        };
+        let rest = values.split_off(if entity.is_field_merge() { 2 } else { 1 });
+        if values[0] != Value::Integer(0) {
+            return Err(Error::RecordDeleted {
+                entity: entity.name,
+                id: id_text,
+            });
+        }
+        let field_timestamps = match values.get(1) {
+            Some(Value::Text(text)) => {
+                record::parse_field_timestamps(text).map_err(|reason| Error::CorruptRow {
+                    table: entity.table.to_owned(),
+                    row: id_text.clone(),
+                    column: FIELD_TIMESTAMPS.to_owned(),
+                    reason,
+                })?
+            }
+            _ => BTreeMap::new(),
+        };
+        Ok(Current {
+            values: rest,
+            field_timestamps,
+        })
+    }
+}
+
+struct Current {
+    values: Vec<Value>,
+    field_timestamps: BTreeMap<String, SystemTime>,
+}
+
+fn encode_field_timestamps(stamps: &BTreeMap<String, SystemTime>) -> String {
+    let map: BTreeMap<&str, i64> = stamps
+        .iter()
+        .map(|(k, v)| (k.as_str(), to_millis(*v)))
+        .collect();
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
+}

@@ -1,0 +1,230 @@
+//! The runtime owns its tables: it creates and upgrades them with its own versioned steps,
+//! and databases made by release 0.1.0 (whose generated SQL created them) upgrade in place.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use rusqlite::Connection;
+use syncwright::{
+    Database, Error, Migrations, OwnedMigrations, QueueStatus, RUNTIME_TABLES_VERSION, Syncable,
+    runtime_tables_sql,
+};
+
+fn release_0_1_0() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/made-by-release-0.1.0")
+}
+
+/// The app's migrations as released with syncwright 0.1.0, cut at `version`.
+fn released_migrations(version: u32) -> OwnedMigrations {
+    let mut all = Migrations::from_dir(release_0_1_0()).expect("release 0.1.0 fixture loads");
+    all.steps.retain(|s| s.version <= version);
+    all.version = version;
+    all.schema = syncwright::OwnedMigration::new(
+        version,
+        "schema",
+        all.steps.iter().map(|s| s.sql.as_str()).collect::<String>(),
+    );
+    all
+}
+
+/// A database as the 0.1.0 runtime left it at schema v1: step 0001 (which created the runtime
+/// tables), its `_sync_migrations` row, and rows in the app table, the queue (pending, in flight
+/// and failed), the cursors and the log.
+fn database_made_by_release_0_1_0(path: &Path) {
+    let v1 = released_migrations(1);
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(&v1.steps[0].sql).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS \"_sync_migrations\" (\"version\" INTEGER PRIMARY KEY, \
+         \"name\" TEXT NOT NULL, \"checksum\" TEXT NOT NULL, \"applied_at\" INTEGER NOT NULL)",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO _sync_migrations VALUES (1, 'init', ?1, 1700000000000)",
+        [&v1.steps[0].checksum],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "INSERT INTO tasks (id, title, done) VALUES
+             ('00000000-0000-4000-8000-000000000001', 'open', 0),
+             ('00000000-0000-4000-8000-000000000002', 'done', 1),
+             ('00000000-0000-4000-8000-000000000003', 'sent', 0);
+         INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, schema_version, next_attempt_at, created_at)
+             VALUES ('00000000-0000-4000-8000-00000000000a', 'task', 'create', '00000000-0000-4000-8000-000000000001', '{\"title\":\"open\",\"done\":false}', 1, 1700000000000, 1700000000000);
+         INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, schema_version, next_attempt_at, created_at, status, retry_count, error)
+             VALUES ('00000000-0000-4000-8000-00000000000b', 'task', 'create', '00000000-0000-4000-8000-000000000002', '{\"title\":\"done\",\"done\":true}', 1, 1700000000500, 1700000000001, 'failed', 10, 'HTTP 500');
+         INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, schema_version, next_attempt_at, created_at, status)
+             VALUES ('00000000-0000-4000-8000-00000000000c', 'task', 'create', '00000000-0000-4000-8000-000000000003', '{\"title\":\"sent\",\"done\":false}', 1, 1700000000000, 1700000000002, 'in_flight');
+         INSERT INTO _sync_cursors (entity_type, cursor, updated_at) VALUES ('task', 'c-42', 1700000000000);
+         INSERT INTO _sync_log (at, direction, entity_type, pulled, pushed, conflicts, resolution, error)
+             VALUES (1700000000000, 'pull', 'task', 3, 0, 1, 'lww', NULL), (1700000000100, 'push', NULL, 0, 2, 0, NULL, 'offline');",
+    )
+    .unwrap();
+}
+
+/// Every row of `table` over the columns release 0.1.0 had, as text.
+fn rows(conn: &Connection, table: &str, columns: &str) -> Vec<String> {
+    conn.prepare(&format!("SELECT {columns} FROM {table} ORDER BY 1"))
+        .unwrap()
+        .query_map([], |r| {
+            let n = r.as_ref().column_count();
+            Ok((0..n)
+                .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+const QUEUE_0_1_0: &str = "id, idempotency_key, entity_type, action, entity_id, payload, schema_version, \
+                           retry_count, max_retries, next_attempt_at, created_at, status, error";
+
+#[test]
+fn a_database_made_by_release_0_1_0_upgrades_in_place_keeping_queue_cursors_and_log() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    database_made_by_release_0_1_0(&path);
+    let conn = Connection::open(&path).unwrap();
+    let queue_before = rows(&conn, "_sync_queue", QUEUE_0_1_0);
+    let cursors_before = rows(&conn, "_sync_cursors", "*");
+    let log_before = rows(&conn, "_sync_log", "*");
+    drop(conn);
+
+    // The app, rebuilt against this runtime, still ships its 0.1.0 migration files.
+    let db = Database::open_with(
+        &path,
+        &released_migrations(3),
+        &[Task::ENTITY, Note::ENTITY],
+    )
+    .expect("a 0.1.0 database opens and upgrades");
+    assert_eq!(
+        (db.migration_report().from, db.migration_report().to),
+        (1, 3)
+    );
+    let conn = Connection::open(&path).unwrap();
+    let versions: Vec<i64> = conn
+        .prepare("SELECT version FROM _sync_runtime ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        versions,
+        (1..=i64::from(RUNTIME_TABLES_VERSION)).collect::<Vec<_>>()
+    );
+    // The in-flight entry's owner (a 0.1.0 process) is gone: recovery put it back in line.
+    let expected_queue: Vec<String> = queue_before
+        .iter()
+        .map(|row| {
+            row.replace(
+                "Text(\"in_flight\")|Null",
+                "Text(\"pending\")|Text(\"interrupted while in flight\")",
+            )
+        })
+        .collect();
+    assert_eq!(rows(&conn, "_sync_queue", QUEUE_0_1_0), expected_queue);
+    assert_eq!(rows(&conn, "_sync_cursors", "*"), cursors_before);
+    assert_eq!(rows(&conn, "_sync_log", "*"), log_before);
+    drop(conn);
+
+    // The upgraded queue works.
+    let status = db.status().unwrap();
+    assert_eq!((status.pending, status.failed), (2, 1));
+    assert_eq!(db.cursor("task").unwrap().as_deref(), Some("c-42"));
+    let batch = db.queue().next_batch(10).unwrap();
+    assert_eq!(batch.len(), 2);
+    for entry in batch {
+        db.queue().complete(entry.id).unwrap();
+    }
+    assert_eq!(
+        db.queue()
+            .all_entries()
+            .unwrap()
+            .iter()
+            .filter(|e| e.status == QueueStatus::Completed)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn runtime_table_steps_are_frozen() {
+    insta::assert_snapshot!(runtime_tables_sql());
+}
+
+#[test]
+fn the_contract_prints_the_runtime_tables_sql() {
+    let contracts =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/contracts.md"))
+            .unwrap();
+    assert!(
+        contracts.contains(&runtime_tables_sql()),
+        "docs/contracts.md must print syncwright::runtime_tables_sql() verbatim:\n{}",
+        runtime_tables_sql()
+    );
+}
+
+/// The runtime tables' columns and indexes, as SQLite reports them.
+fn runtime_shape(conn: &Connection) -> Vec<String> {
+    rows(
+        conn,
+        "(SELECT m.name AS t, p.name AS c, p.type, p.\"notnull\", p.dflt_value, p.pk \
+          FROM sqlite_master AS m, pragma_table_info(m.name) AS p \
+          WHERE m.type = 'table' AND m.name IN ('_sync_queue', '_sync_cursors', '_sync_log', '_sync_runtime') \
+          UNION ALL SELECT m.tbl_name, m.name, NULL, NULL, NULL, NULL FROM sqlite_master AS m \
+          WHERE m.type = 'index' AND m.tbl_name LIKE '\\_sync\\_%' ESCAPE '\\')",
+        "*",
+    )
+}
+
+#[test]
+fn the_sqlite3_path_gets_the_same_runtime_tables_as_the_runtime() {
+    let by_sql = Connection::open_in_memory().unwrap();
+    by_sql.execute_batch(&runtime_tables_sql()).unwrap();
+    by_sql.execute_batch(&migrations().schema.sql).unwrap();
+    let dir = TempDir::new();
+    drop(Database::open(dir.path("app.db"), &migrations()).unwrap());
+    let by_runtime = Connection::open(dir.path("app.db")).unwrap();
+    let mut a = runtime_shape(&by_sql);
+    let mut b = runtime_shape(&by_runtime);
+    a.sort();
+    b.sort();
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn runtime_tables_newer_than_the_runtime_are_refused_without_writing() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    drop(Database::open(&path, &migrations()).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("INSERT INTO _sync_runtime VALUES (99, 0)", [])
+        .unwrap();
+    conn.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&path).unwrap();
+    let err = Database::open(&path, &migrations()).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::RuntimeDowngrade {
+                database_version: 99,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "nothing was written"
+    );
+}
