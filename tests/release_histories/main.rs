@@ -5,11 +5,12 @@
 //! `migrate new` in a fresh project:
 //!
 //! - every release is accepted, and its SQL runs: the runtime's migration runner upgrades a
-//!   database that holds rows written at every earlier version;
-//! - after every release the upgraded database has the schema of a fresh install of
-//!   `schema.sql` (compared with the bundled SQLite), every index the specs declare, and every
-//!   row written so far with its values, as the specs say an upgrade carries them (renamed
-//!   columns hold the old values, added ones their backfill or default);
+//!   database that holds rows written at every earlier version, and so does running the
+//!   migration files as plain SQL (as the `sqlite3` program does);
+//! - after every release both upgraded databases have the schema of a fresh install of
+//!   `schema.sql` (compared with the bundled SQLite) and every row written so far with its
+//!   values, as the specs say an upgrade carries them (renamed columns hold the old values,
+//!   added ones their backfill or default); and every index the specs declare exists;
 //! - `check` passes on the released project, and fails once any released file (a snapshot, a
 //!   migration, `schema.sql`, the lock) is deleted or edited.
 //!
@@ -68,59 +69,121 @@ fn config() -> Config {
     }
 }
 
+// Three properties over the same histories, so that one broken promise does not hide the
+// others: each failure shrinks to its own minimal history.
 proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn every_release_of_a_random_history_upgrades_every_database_and_check_guards_it(
+    fn a_database_filled_at_every_version_upgrades_to_the_fresh_schema_with_every_row(
         history in generate::histories()
     ) {
-        released(&history).map_err(TestCaseError::fail)?;
+        upgrades_keep_every_row(&history).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn every_index_the_specs_declare_exists_at_every_version(
+        history in generate::histories()
+    ) {
+        release_each(&history, |release, migrations| {
+            let mut fresh = Connection::open_in_memory().unwrap();
+            to_latest(&mut fresh, migrations)
+                .map_err(|e| format!("the runtime cannot install schema.sql: {e}"))?;
+            oracle::check_indexes(&fresh, &release.specs)
+        })
+        .map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn check_passes_on_a_released_history_and_refuses_every_tampered_released_file(
+        history in generate::histories()
+    ) {
+        check_guards_released_files(&history).map_err(TestCaseError::fail)?;
     }
 }
 
-/// Releases `history` version by version, checking everything the module docs list.
-fn released(history: &History) -> Result<(), String> {
+/// Releases `history` version by version in a fresh project, calling `after` with each
+/// release and the migrations the app ships at that version; returns the project.
+fn release_each(
+    history: &History,
+    mut after: impl FnMut(&Release, &OwnedMigrations) -> Result<(), String>,
+) -> Result<Project, String> {
     let project = Project::new();
+    for release in &history.releases {
+        let migrations = release_version(&project, release)?;
+        after(release, &migrations).map_err(|e| format!("v{}: {e}", release.version))?;
+    }
+    Ok(project)
+}
+
+/// After every release, a database with rows from every earlier version, upgraded by the
+/// runtime and by the migration files run as plain SQL, has the fresh install's schema and
+/// every row with the values the specs say.
+fn upgrades_keep_every_row(history: &History) -> Result<(), String> {
     let databases = tempfile::tempdir().unwrap();
-    let mut conn = open(&databases.path().join("app.db"));
+    // One database upgraded by the runtime's migration runner, one by running each migration
+    // file as plain SQL, as the `sqlite3` program (or a non-Rust app) does.
+    let mut by_runtime = open(&databases.path().join("runtime.db"));
+    let by_script = open(&databases.path().join("script.db"));
     let mut tables = Vec::new();
     let mut rows = Rows::default();
-    for release in &history.releases {
+    release_each(history, |release, migrations| {
         let v = release.version;
-        let migrations = release_version(&project, release)?;
-        to_latest(&mut conn, &migrations).map_err(|e| {
+        to_latest(&mut by_runtime, migrations).map_err(|e| {
             format!(
-                "v{v}: the runtime cannot upgrade the database with rows from v1..v{}: {e}",
+                "the runtime cannot upgrade the database with rows from v1..v{}: {e}",
                 v - 1
             )
         })?;
+        let step = migrations
+            .steps
+            .iter()
+            .find(|step| step.version == v)
+            .ok_or("no migration step for this version")?;
+        by_script
+            .execute_batch(&step.sql)
+            .map_err(|e| format!("the migration file fails as plain SQL: {e}"))?;
 
         let (next, added) = oracle::next_tables(&tables, &release.specs);
         rows.upgrade(&next, &added);
         tables = next;
-        rows.write(&conn, &tables)
-            .map_err(|e| format!("v{v}: {e}"))?;
-        rows.compare(&conn, &tables)
-            .map_err(|e| format!("v{v}: {e}"))?;
-        foreign_keys_hold(&conn).map_err(|e| format!("v{v}: {e}"))?;
+        rows.write(&[&by_runtime, &by_script], &tables)?;
 
         let mut fresh = Connection::open_in_memory().unwrap();
-        to_latest(&mut fresh, &migrations)
-            .map_err(|e| format!("v{v}: the runtime cannot install schema.sql: {e}"))?;
-        let (upgraded, installed) = (
-            schema_description::describe(&conn),
-            schema_description::describe(&fresh),
-        );
-        if let Some(diff) = schema_description::difference(&upgraded, &installed) {
-            return Err(format!(
-                "v{v}: the upgraded database and a fresh install of schema.sql differ \
-                 (- upgraded, + fresh):\n{diff}"
-            ));
+        to_latest(&mut fresh, migrations)
+            .map_err(|e| format!("the runtime cannot install schema.sql: {e}"))?;
+        let installed = schema_description::describe(&fresh);
+        // Only the runtime keeps its bookkeeping table, `_sync_migrations`.
+        for (conn, how, bookkeeping) in [
+            (&by_runtime, "the runtime", true),
+            (&by_script, "the migration files", false),
+        ] {
+            let context = format!("upgraded by {how}");
+            rows.compare(conn, &tables)
+                .map_err(|e| format!("{context}: {e}"))?;
+            foreign_keys_hold(conn).map_err(|e| format!("{context}: {e}"))?;
+            let expected: Vec<String> = installed
+                .iter()
+                .filter(|line| bookkeeping || !line.contains("\"_sync_migrations\""))
+                .cloned()
+                .collect();
+            let upgraded = schema_description::describe(conn);
+            if let Some(diff) = schema_description::difference(&upgraded, &expected) {
+                return Err(format!(
+                    "{context}: the database and a fresh install of schema.sql differ \
+                     (- upgraded, + fresh):\n{diff}"
+                ));
+            }
         }
-        oracle::check_indexes(&fresh, &release.specs).map_err(|e| format!("v{v}: {e}"))?;
-    }
+        Ok(())
+    })
+    .map(|_project| ())
+}
 
+/// `check` passes on the released project, and fails once any released file is deleted or
+/// edited (see [`tamper::unnoticed_tampering`]).
+fn check_guards_released_files(history: &History) -> Result<(), String> {
+    let project = release_each(history, |_, _| Ok(()))?;
     let latest = history.releases.last().unwrap().version;
     match syncwright_codegen::check(project.config()) {
         Ok(report) if report.version == latest => {}
@@ -138,13 +201,14 @@ fn released(history: &History) -> Result<(), String> {
         }
     }
     let unnoticed = tamper::unnoticed_tampering(project.dir.path());
-    if !unnoticed.is_empty() {
-        return Err(format!(
+    if unnoticed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
             "`check` accepts tampered released files:\n  {}",
             unnoticed.join("\n  ")
-        ));
+        ))
     }
-    Ok(())
 }
 
 /// Writes the specs of `release`, releases it with `migrate new`, and reads the migrations the

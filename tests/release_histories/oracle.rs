@@ -139,32 +139,37 @@ impl Rows {
         }
     }
 
-    /// Writes two rows into every table, in order (a table's references point to earlier
-    /// ones, which have rows by then), inside one transaction.
-    pub fn write(&mut self, conn: &Connection, tables: &[PhysTable]) -> Result<(), String> {
-        conn.execute_batch("BEGIN").map_err(|e| e.to_string())?;
+    /// Writes two rows into every table of each database, in order (a table's references
+    /// point to earlier ones, which have rows by then), in one transaction per database.
+    pub fn write(&mut self, databases: &[&Connection], tables: &[PhysTable]) -> Result<(), String> {
+        let mut written = Vec::new();
         for table in tables {
             for _ in 0..2 {
                 let row = self.new_row(table);
+                self.tables
+                    .entry(table.table.clone())
+                    .or_default()
+                    .push(row.clone());
+                written.push((&table.table, row));
+            }
+        }
+        for conn in databases {
+            conn.execute_batch("BEGIN").map_err(|e| e.to_string())?;
+            for (table, row) in &written {
                 let names: Vec<String> = row.keys().map(|n| quoted(n)).collect();
                 let sql = format!(
                     "INSERT INTO {} ({}) VALUES ({})",
-                    quoted(&table.table),
+                    quoted(table),
                     names.join(", "),
                     vec!["?"; names.len()].join(", ")
                 );
                 conn.execute(&sql, rusqlite::params_from_iter(row.values()))
-                    .map_err(|e| {
-                        format!("writing a row into `{}`: {e}\n{sql}\n{row:?}", table.table)
-                    })?;
-                self.tables
-                    .entry(table.table.clone())
-                    .or_default()
-                    .push(row);
+                    .map_err(|e| format!("writing a row into `{table}`: {e}\n{sql}\n{row:?}"))?;
             }
+            conn.execute_batch("COMMIT")
+                .map_err(|e| format!("committing the rows: {e}"))?;
         }
-        conn.execute_batch("COMMIT")
-            .map_err(|e| format!("committing the rows: {e}"))
+        Ok(())
     }
 
     fn new_row(&mut self, table: &PhysTable) -> Row {

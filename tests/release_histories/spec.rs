@@ -44,10 +44,11 @@ impl Ty {
     }
 
     /// The `default` of this type the histories use, as written in TOML and as SQLite stores
-    /// it (`None` for `blob`, which takes no default). The text one has a quote and a `;`.
+    /// it (`None` for `blob`, which takes no default). The text one has a quote, a `;` and a
+    /// `--` that SQL must keep inside the string.
     pub fn default_value(self) -> Option<(&'static str, Value)> {
         Some(match self {
-            Ty::Text => ("\"it's; ok\"", Value::Text("it's; ok".into())),
+            Ty::Text => ("\"it's; -- ok\"", Value::Text("it's; -- ok".into())),
             Ty::Integer => ("-3", Value::Integer(-3)),
             Ty::Real => ("0.5", Value::Real(0.5)),
             Ty::Bool => ("true", Value::Integer(1)),

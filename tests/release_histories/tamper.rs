@@ -89,12 +89,12 @@ impl Tampering {
         let mut done = Vec::new();
         for (target, edit) in &self.0 {
             done.push(format!(
-                "{} {}",
+                "{}: {}",
                 target.display(),
                 edit.apply(&copy.join(target))?
             ));
         }
-        Some(done.join(" and "))
+        Some(done.join("; "))
     }
 
     fn deletes(&self) -> bool {
@@ -178,7 +178,7 @@ pub fn unnoticed_tampering(project: &Path) -> Vec<String> {
             continue;
         };
         if let Ok(report) = check(copy.path()) {
-            unnoticed.push(format!("{what}: `check` says ok at v{}", report.version));
+            unnoticed.push(format!("{what} => `check` says ok at v{}", report.version));
         }
         if !tampering.deletes() {
             continue;
@@ -203,7 +203,7 @@ pub fn unnoticed_tampering(project: &Path) -> Vec<String> {
             let rewritten = differences(&originals, &released_contents(copy.path()));
             if !rewritten.is_empty() {
                 unnoticed.push(format!(
-                    "{what}, then `{command}`{}: released files rewritten ({}) and `check` says ok",
+                    "{what}; then `{command}`{} => released files rewritten ({}) and `check` says ok",
                     version.describe(),
                     rewritten.join(", ")
                 ));
