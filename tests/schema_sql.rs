@@ -290,6 +290,7 @@ fn sqlite3_available() -> bool {
 }
 
 #[test]
+#[ignore = "needs the sqlite3 program; .ci/run installs it"]
 fn sqlite3_program_runs_the_same_files_to_the_same_schema() {
     assert!(
         sqlite3_available(),
@@ -317,10 +318,12 @@ fn sqlite3_program_runs_the_same_files_to_the_same_schema() {
         );
         let by_cli = Connection::open(&db).unwrap();
         let by_rusqlite = fresh(&sql);
-        assert_eq!(
-            schema(&by_cli),
-            schema(&by_rusqlite),
-            "{config}: both engines must build the same schema"
+        support::schema_description::assert_same(
+            &schema(&by_cli),
+            "the sqlite3 program",
+            &schema(&by_rusqlite),
+            "rusqlite",
+            &format!("{config}: both engines must build the same schema"),
         );
         let version: i64 = by_cli
             .query_row("PRAGMA user_version", [], |r| r.get(0))

@@ -62,10 +62,12 @@ fn every_upgrade_path_keeps_every_row_and_ends_at_the_fresh_schema() {
 
             // (a) the same schema as a fresh install of vj.
             let fresh = fresh_database(&history, to);
-            assert_eq!(
-                schema(&conn),
-                schema(&fresh),
-                "{context}: schema differs from a fresh v{to}"
+            schema_description::assert_same(
+                &schema(&conn),
+                "upgraded",
+                &schema(&fresh),
+                &format!("fresh v{to}"),
+                &context,
             );
             assert_eq!(user_version(&conn), to);
             // (b) every row and value survived, added columns hold their backfills.
@@ -87,10 +89,12 @@ fn a_fresh_install_equals_replaying_every_step_from_an_empty_database() {
             .execute_batch(&syncwright::runtime_tables_sql())
             .unwrap();
         upgrade(&replayed, 0, version);
-        assert_eq!(
-            schema(&replayed),
-            schema(&fresh_database(&history, version)),
-            "v{version}: steps 1..={version} and the fresh schema disagree"
+        schema_description::assert_same(
+            &schema(&replayed),
+            &format!("steps 1..={version}"),
+            &schema(&fresh_database(&history, version)),
+            "the fresh schema",
+            &format!("v{version}"),
         );
     }
 }
@@ -186,12 +190,15 @@ fn the_runtime_runner_installs_v1_then_upgrades_it_to_v5() {
     syncwright::migrate::to_latest(&mut conn, &latest).unwrap_or_else(|e| panic!("upgrade: {e}"));
     assert_eq!(user_version(&conn), 5);
     let bookkeeping = |line: &String| !line.contains("_sync_migrations");
-    assert_eq!(
-        schema(&conn)
+    schema_description::assert_same(
+        &schema(&conn)
             .into_iter()
             .filter(bookkeeping)
             .collect::<Vec<_>>(),
-        schema(&fresh_database(&history, 5)),
+        "upgraded by the runtime",
+        &schema(&fresh_database(&history, 5)),
+        "fresh v5",
+        "runtime v1 -> v5",
     );
     assert_rows_survived(&conn, &history, 1, 5, &before);
     assert_consistent(&conn, "runtime v1 -> v5");
@@ -239,12 +246,15 @@ fn the_runtime_finishes_a_step_that_was_partly_applied_by_hand() {
         .unwrap_or_else(|e| panic!("the runtime must skip the column that is already gone: {e}"));
     assert_eq!(user_version(&conn), 5);
     let bookkeeping = |line: &String| !line.contains("_sync_migrations");
-    assert_eq!(
-        schema(&conn)
+    schema_description::assert_same(
+        &schema(&conn)
             .into_iter()
             .filter(bookkeeping)
             .collect::<Vec<_>>(),
-        schema(&fresh_database(&history, 5)),
+        "upgraded by the runtime",
+        &schema(&fresh_database(&history, 5)),
+        "fresh v5",
+        "partly applied v5",
     );
     assert_consistent(&conn, "partly applied v5");
 }

@@ -1,10 +1,14 @@
 //! The field-service fixture's five-version history is the tool's own output: replaying
-//! `syncwright migrate new` over the specs of each version reproduces it byte for byte. Its
-//! snapshots and the SQL of the upgrade paths v1→v2, v1→v5 and v3→v5 are golden files.
+//! `syncwright migrate new` over the specs of each version reproduces it byte for byte.
+//! The snapshots, `schema.sql` and the SQL of the upgrade paths v1→v2, v1→v5 and v3→v5 that
+//! the replay renders are golden files, so a change of the generator's output shows up here
+//! (review it with `cargo insta review`), independently of the checked-in fixture.
 
 mod migrate_support;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use migrate_support::Project;
 
@@ -39,15 +43,30 @@ fn specs_of(dir: &str) -> migrate_support::Specs {
     specs
 }
 
+/// Every file of a fresh project after releasing the fixture's five versions with
+/// `migrate new`, by path relative to the project: what the generator renders today.
+fn replayed() -> &'static BTreeMap<String, String> {
+    static REPLAYED: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    REPLAYED.get_or_init(|| {
+        let project = Project::new();
+        for (version, name, dir) in RELEASES {
+            project.release(version, &specs_of(dir), name);
+        }
+        project.files()
+    })
+}
+
+/// The replay's file at `path`.
+fn rendered(path: &str) -> &'static str {
+    replayed()
+        .get(path)
+        .unwrap_or_else(|| panic!("replaying the history wrote no {path}"))
+}
+
 #[test]
 fn replaying_every_release_reproduces_the_checked_in_history() {
-    let project = Project::new();
-    for (version, name, dir) in RELEASES {
-        project.release(version, &specs_of(dir), name);
-    }
-    let produced = project.files();
     let mut compared = 0;
-    for (path, text) in &produced {
+    for (path, text) in replayed() {
         if path.starts_with("schema/history/") || path.starts_with("migrations/") {
             assert_eq!(text, &fixture(path), "{path} differs from the fixture's");
             compared += 1;
@@ -106,17 +125,17 @@ fn snapshot_files() {
     for version in 1..=5 {
         insta::assert_snapshot!(
             format!("snapshot_v{version}"),
-            fixture(&format!("schema/history/v{version}.toml"))
+            rendered(&format!("schema/history/v{version}.toml"))
         );
     }
 }
 
-/// The SQL an upgrade from `from` to `to` runs: the steps in order.
+/// The SQL an upgrade from `from` to `to` runs, as the replay renders it: the steps in order.
 fn path_sql(from: u32, to: u32) -> String {
     (from + 1..=to)
         .map(|version| {
             let (_, name, _) = RELEASES[version as usize - 1];
-            fixture(&format!("migrations/{version:04}_{name}.sql"))
+            rendered(&format!("migrations/{version:04}_{name}.sql"))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -139,5 +158,5 @@ fn upgrade_path_v3_to_v5() {
 
 #[test]
 fn the_fresh_schema_is_rendered_from_the_latest_snapshot() {
-    insta::assert_snapshot!(fixture("migrations/schema.sql"));
+    insta::assert_snapshot!(rendered("migrations/schema.sql"));
 }
