@@ -46,7 +46,7 @@ pub enum Error {
         "`OUT_DIR` is not set: call `syncwright_codegen::Config` from a build script, or give a directory with `Config::out_dir`"
     )]
     OutDirNotSet,
-    /// Another syncwright command is writing the project (see [`crate::project_lock`]).
+    /// Another syncwright command is writing the project (a `.syncwright-in-progress` file in the project folder).
     #[error(
         "another syncwright command is writing this project ({holder}): wait for it to finish and run this command again; if no syncwright command is running (one was killed), delete `{}`",
         crate::diagnostic::display_path(path)

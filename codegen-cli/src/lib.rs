@@ -3,27 +3,27 @@
 //! The pipeline has one implementation per stage, shared by the CLI, `build.rs` and the
 //! derive macro; data flows forward only (`docs/architecture.md` draws it):
 //!
-//! 1. **parse** ([`parse`], driven by [`load`]): `syncwright.toml`, TOML entity specs and Rust
-//!    sources into the [`model`];
-//! 2. **validate** ([`validate`]): every rule of one schema, all problems collected as
-//!    [`diagnostic`]s;
-//! 3. **resolve** ([`resolve`]): entities into physical tables with sync columns and indexes;
-//! 4. **history** ([`history`], [`lock`], [`release`]): the released snapshots and the lock,
-//!    checked against each other and against the specs by [`release::rules`];
-//! 5. **diff** ([`diff`]): the specs against the latest snapshot, into the next snapshot, with
+//! 1. **parse** (`parse`, driven by `load`): `syncwright.toml`, TOML entity specs and Rust
+//!    sources into the `model`;
+//! 2. **validate** (`validate`): every rule of one schema, all problems collected as
+//!    `diagnostic`s;
+//! 3. **resolve** (`resolve`): entities into physical tables with sync columns and indexes;
+//! 4. **history** (`history`, `lock`, `release`): the released snapshots and the lock,
+//!    checked against each other and against the specs by `release::rules`;
+//! 5. **diff** (`diff`): the specs against the latest snapshot, into the next snapshot, with
 //!    every change no additive migration can make refused;
-//! 6. **plan** ([`plan`]): two consecutive snapshots into migration steps;
-//! 7. **render** ([`render`], [`migrations`]): steps and snapshots into SQL text, the lock and
+//! 6. **plan** (`plan`): two consecutive snapshots into migration steps;
+//! 7. **render** (`render`, `migrations`): steps and snapshots into SQL text, the lock and
 //!    the Rust modules;
 //! 8. **rehearse** (`rehearse`, with the `rehearse` feature that the CLI enables): every
 //!    release run on scratch SQLite databases with rows in every table, each version compared
 //!    with its fresh install, every backfill checked to be one expression;
-//! 9. **write** ([`output`]): only changed files, staged and renamed into place together, and
+//! 9. **write** (`output`): only changed files, staged and renamed into place together, and
 //!    nothing when anything failed.
 //!
 //! [`generate`], [`check()`], [`migrate_new`] and [`build`] are thin callers of
-//! [`release::Releases`], which loads a project's history once for all of them; the commands
-//! that write into the project hold it ([`project_lock`]) from before they read it.
+//! `release::Releases`, which loads a project's history once for all of them; the commands
+//! that write into the project hold it (`project_lock`) from before they read it.
 //!
 //! ```no_run
 //! let report = syncwright_codegen::generate("syncwright.toml")?;
@@ -33,28 +33,46 @@
 //! # Ok::<(), syncwright_codegen::Error>(())
 //! ```
 
+// The user API is what the crate root re-exports below (`generate`, `check`, `migrate_new`,
+// `build` and `Config`, their reports and `Error`) and the CLI's `cli::run`.
 pub mod build_config;
-pub mod check;
-pub mod diagnostic;
-pub mod diff;
-pub mod error;
-pub mod history;
-pub mod load;
-pub mod lock;
-pub mod migrate;
-pub mod migrations;
-pub mod model;
-pub mod naming;
-pub mod output;
-pub mod parse;
-pub mod plan;
-pub mod project_lock;
+mod check;
+mod error;
+mod lock;
+mod migrate;
+mod output;
+mod plan;
+mod project_lock;
 #[cfg(feature = "rehearse")]
-pub mod rehearse;
-pub mod release;
+mod rehearse;
+mod release;
+
+// The stages that syncwright-derive and syncwright-server share with the generator (one parser,
+// one model, one set of diagnostics), also read by the tests. Not a stable API: hidden from the
+// docs, and free to change with the generator.
+#[doc(hidden)]
+pub mod diagnostic;
+#[doc(hidden)]
+pub mod diff;
+#[doc(hidden)]
+pub mod history;
+#[doc(hidden)]
+pub mod load;
+#[doc(hidden)]
+pub mod migrations;
+#[doc(hidden)]
+pub mod model;
+#[doc(hidden)]
+pub mod naming;
+#[doc(hidden)]
+pub mod parse;
+#[doc(hidden)]
 pub mod render;
+#[doc(hidden)]
 pub mod resolve;
+#[doc(hidden)]
 pub mod symbol;
+#[doc(hidden)]
 pub mod validate;
 
 #[cfg(feature = "cli")]

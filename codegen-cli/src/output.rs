@@ -27,15 +27,6 @@ pub enum WriteOutcome {
     Unchanged,
 }
 
-/// The outcome `file` would have, without writing.
-pub fn outcome(file: &OutputFile) -> WriteOutcome {
-    match fs::read(&file.path) {
-        Ok(existing) if existing == file.contents.as_bytes() => WriteOutcome::Unchanged,
-        Ok(_) => WriteOutcome::Updated,
-        Err(_) => WriteOutcome::Created,
-    }
-}
-
 /// Writes every file whose content differs, all or nothing: every file is first written to a
 /// temporary file in its destination folder, and only when all of them were written are they
 /// renamed into place. When anything fails, the temporaries are removed, files already renamed
@@ -57,14 +48,6 @@ pub fn write_all(files: &[OutputFile]) -> Result<Vec<(PathBuf, WriteOutcome)>> {
     }
     staging.commit()?;
     Ok(outcomes)
-}
-
-/// Writes `contents` to `path` via a sibling temporary file and a rename.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
-    let mut staging = Staging::default();
-    let previous = read_previous(path)?;
-    staging.stage(path, contents, previous)?;
-    staging.commit()
 }
 
 /// The current content of a destination, `None` when there is none. A destination that is a

@@ -1,6 +1,6 @@
 //! Front ends: every input format parses into the one [`crate::model`].
 //!
-//! Each front end turns its syntax into entries for the one key reader ([`keys`]), where every
+//! Each front end turns its syntax into entries for the one key reader (`keys`), where every
 //! key's meaning and every message about a key is written once.
 
 pub mod entity_toml;

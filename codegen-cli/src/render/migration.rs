@@ -1,4 +1,4 @@
-//! `NNNN_<name>.sql`: one upgrade step, rendered from the planned [`Step`]s.
+//! `NNNN_<name>.sql`: one upgrade step, rendered from the planned `Step`s.
 
 use askama::Template;
 

@@ -28,7 +28,7 @@
 //!
 //! The struct is read here; the attribute syntax in `meta`, attribute values in `literal`, and
 //! Rust types in `types`; what each key means, in the shared key reader
-//! ([`crate::parse::keys`]).
+//! (`parse::keys`).
 
 mod literal;
 mod meta;
