@@ -31,7 +31,7 @@ fn both_sides_compute_the_same_checksum() {
     let sql = "-- header\r\nBEGIN;\r\nCREATE TABLE t (x);\r\nCOMMIT;\r\n";
     assert_eq!(
         syncwright::checksum(sql),
-        syncwright_codegen::migrations::checksum(sql)
+        syncwright_codegen::rendered::checksum(sql)
     );
     assert_eq!(
         syncwright::checksum(sql),

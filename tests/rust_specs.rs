@@ -10,7 +10,7 @@ use syncwright_codegen::diagnostic::{Diagnostics, SourceMap};
 use syncwright_codegen::model::{ColumnRole, Schema, Table};
 use syncwright_codegen::parse::rust_source::parse_source;
 use syncwright_codegen::render::rust::entities_rs;
-use syncwright_codegen::{LoadedProject, build_config, load_project, migration_set, resolve};
+use syncwright_codegen::{LoadedProject, build_config, load_project, rendered_migrations, resolve};
 
 #[path = "../fixtures/field-service-rs/src/model.rs"]
 mod model;
@@ -36,8 +36,8 @@ fn rust_sources_and_toml_specs_give_identical_tables_and_migrations() {
         tables(&rust.schema),
         "model.rs must describe exactly the tables of the TOML specs"
     );
-    let toml_set = migration_set(&toml).expect("TOML project renders its migrations");
-    let rust_set = migration_set(&rust).expect("Rust project renders its migrations");
+    let toml_set = rendered_migrations(&toml).expect("TOML project renders its migrations");
+    let rust_set = rendered_migrations(&rust).expect("Rust project renders its migrations");
     assert_eq!(
         toml_set.schema.sql, rust_set.schema.sql,
         "schema.sql differs between the TOML and the Rust project"
@@ -51,7 +51,7 @@ fn rust_sources_and_toml_specs_give_identical_tables_and_migrations() {
 #[test]
 fn rust_sources_match_the_released_snapshot_byte_for_byte() {
     // The latest snapshot was frozen from the TOML specs; the specs-vs-snapshot check of
-    // `migration_set` passing for the Rust project (above) proves the same, this states it.
+    // `rendered_migrations` passing for the Rust project (above) proves the same, this states it.
     let rust = load("field-service-rs");
     let snapshot = std::fs::read_to_string(rust.config.history_dir.join("v5.toml")).unwrap();
     for table in tables(&rust.schema) {

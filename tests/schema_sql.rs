@@ -9,12 +9,12 @@ mod support;
 use rusqlite::Connection;
 use support::{schema, table_names};
 use syncwright_codegen::load::load_project;
-use syncwright_codegen::migration_set;
+use syncwright_codegen::rendered_migrations;
 
 /// The fresh-install `schema.sql` the generator writes for a project (from its history).
 fn fixture_sql(config: &str) -> String {
     let project = load_project(Path::new(config)).unwrap_or_else(|e| panic!("{e}"));
-    migration_set(&project)
+    rendered_migrations(&project)
         .unwrap_or_else(|e| panic!("{e}"))
         .schema
         .sql

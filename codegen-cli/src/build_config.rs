@@ -50,11 +50,11 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::display_path;
 use crate::error::{Error, Result};
 use crate::load::{LoadedProject, load_project};
-use crate::migrations::{RenderedMigration, migration_set};
 use crate::output::{self, OutputFile, WriteOutcome};
 use crate::parse::project::PROJECT_FILE;
 use crate::release::entities_file;
 use crate::render::rust::{EmbeddedMigration, migrations_rs};
+use crate::rendered::{RenderedMigration, rendered_migrations};
 
 pub use crate::release::toml_entities;
 
@@ -148,7 +148,7 @@ impl Config {
 /// The files a build-script run writes into `out_dir`, computed in memory: the embedded
 /// migrations and the structs of the TOML entity specs.
 pub fn out_dir_files(project: &LoadedProject, out_dir: &Path) -> Result<Vec<OutputFile>> {
-    let set = migration_set(project)?;
+    let set = rendered_migrations(project)?;
     let source = display_path(&project.config.config_path);
     let steps: Vec<EmbeddedMigration<'_>> = set.steps.iter().map(embedded).collect();
     let migrations = migrations_rs(&source, set.version, embedded(&set.schema), &steps);

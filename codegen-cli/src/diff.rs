@@ -28,7 +28,7 @@ pub fn next_tables(
     let Some(prev) = latest else {
         return resolve::tables(schema);
     };
-    let mut cx = Cx {
+    let mut refusals = Refusals {
         from: prev.version,
         to,
         diags,
@@ -36,10 +36,10 @@ pub fn next_tables(
     let mut next = Vec::new();
     for table in &prev.tables {
         match schema.entities.iter().find(|e| e.table.value == table.name) {
-            Some(entity) => next.push(evolve_table(table, entity, &mut cx)),
+            Some(entity) => next.push(evolve_table(table, entity, &mut refusals)),
             None if table.deprecated => {}
             None => {
-                cx.entity_removed(table, schema);
+                refusals.entity_removed(table, schema);
                 next.push(table.clone());
             }
         }
@@ -48,7 +48,7 @@ pub fn next_tables(
         .entities
         .iter()
         .filter(|e| prev.table(&e.table.value).is_none())
-        .map(|e| new_table(e, &mut cx))
+        .map(|e| new_table(e, &mut refusals))
         .collect();
     next.extend(resolve::order_by_references(added));
     let dropped: Vec<&Table> = prev
@@ -64,28 +64,30 @@ pub fn next_tables(
                 .map(|c| (t.clone(), c.clone()))
         });
         if let Some((table, column)) = referencing {
-            cx.dropped_table_referenced(dropped, &table, &column, schema);
+            refusals.dropped_table_referenced(dropped, &table, &column, schema);
             next.push(dropped.clone());
         }
     }
     next
 }
 
-struct Cx<'d> {
+/// The refusals of one release step (v`from` to v`to`): every change no additive migration can
+/// make, collected into `diags`.
+struct Refusals<'d> {
     from: u32,
     to: u32,
     diags: &'d mut Diagnostics,
 }
 
-fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
+fn evolve_table(prev: &Table, entity: &Entity, refusals: &mut Refusals<'_>) -> Table {
     let fresh = resolve::table(entity);
     if entity.name.value != prev.entity {
-        cx.entity_renamed(prev, entity);
+        refusals.entity_renamed(prev, entity);
     }
     if (prev.conflict == ConflictStrategy::FieldMerge)
         != (fresh.conflict == ConflictStrategy::FieldMerge)
     {
-        cx.conflict_changed(prev, entity);
+        refusals.conflict_changed(prev, entity);
     }
     let conflict = if (prev.conflict == ConflictStrategy::FieldMerge)
         == (fresh.conflict == ConflictStrategy::FieldMerge)
@@ -116,9 +118,10 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
             let wanted = fresh
                 .column(&column.name)
                 .expect("every field has a column");
-            let mut evolved = evolve_column(column, wanted, field, entity, cx);
-            evolved.renamed_from = renamed_onto_existing(prev, column, wanted, field, entity, cx)
-                .or(evolved.renamed_from);
+            let mut evolved = evolve_column(column, wanted, field, entity, refusals);
+            evolved.renamed_from =
+                renamed_onto_existing(prev, column, wanted, field, entity, refusals)
+                    .or(evolved.renamed_from);
             columns.push(evolved);
         } else if renamed_sources.contains(&column.name.as_str()) {
             // Expand phase of a rename: the old column stays, deprecated, while the spec says
@@ -130,7 +133,7 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
         } else if column.deprecated {
             // Contract phase: deprecated in a released version, removed now.
             if column.references.is_some() {
-                cx.foreign_key_dropped(prev, column, entity);
+                refusals.foreign_key_dropped(prev, column, entity);
                 columns.push(column.clone());
             }
         } else {
@@ -139,8 +142,8 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
                 .filter(|f| f.renamed_from.is_none() && f.ty.value == column.ty)
                 .collect();
             match lookalikes.as_slice() {
-                [renamed] => cx.renamed_without_renamed_from(column, renamed, entity),
-                _ => cx.field_removed(column, entity),
+                [renamed] => refusals.renamed_without_renamed_from(column, renamed, entity),
+                _ => refusals.field_removed(column, entity),
             }
             columns.push(column.clone());
         }
@@ -149,7 +152,7 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
         let column = fresh
             .column(&field.name.value)
             .expect("every field has a column");
-        cx.check_new_field(prev, column, field, entity);
+        refusals.check_new_field(prev, column, field, entity);
         columns.push(column.clone());
     }
 
@@ -160,7 +163,7 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
             continue;
         };
         if wanted.unique && !index.unique {
-            cx.unique_added(wanted, entity);
+            refusals.unique_added(wanted, entity);
             indexes.push(index.clone());
         } else {
             indexes.push(wanted.clone());
@@ -172,7 +175,7 @@ fn evolve_table(prev: &Table, entity: &Entity, cx: &mut Cx<'_>) -> Table {
         .filter(|i| prev.indexes.iter().all(|p| p.columns != i.columns))
     {
         if index.unique && index.columns.iter().any(|c| prev.column(c).is_some()) {
-            cx.unique_added(index, entity);
+            refusals.unique_added(index, entity);
             continue;
         }
         indexes.push(index.clone());
@@ -195,21 +198,21 @@ fn evolve_column(
     wanted: &Column,
     field: &Field,
     entity: &Entity,
-    cx: &mut Cx<'_>,
+    refusals: &mut Refusals<'_>,
 ) -> Column {
     if wanted.ty != prev.ty {
-        cx.type_changed(prev, wanted, field, entity);
+        refusals.type_changed(prev, wanted, field, entity);
     } else if prev.nullable != wanted.nullable {
-        cx.nullability_changed(prev, field, entity);
+        refusals.nullability_changed(prev, field, entity);
     } else if wanted.default_sql != prev.default_sql {
-        cx.default_changed(prev, wanted, field, entity);
+        refusals.default_changed(prev, wanted, field, entity);
     } else if wanted.references != prev.references {
-        cx.references_changed(prev, wanted, field, entity);
+        refusals.references_changed(prev, wanted, field, entity);
     }
     if let Some(backfill) = &field.backfill
         && prev.backfill.as_deref() != Some(backfill.value.as_str())
     {
-        cx.backfill_on_existing(prev, field, entity);
+        refusals.backfill_on_existing(prev, field, entity);
     }
     Column {
         deprecated: wanted.deprecated,
@@ -229,7 +232,7 @@ fn renamed_onto_existing(
     wanted: &Column,
     field: &Field,
     entity: &Entity,
-    cx: &mut Cx<'_>,
+    refusals: &mut Refusals<'_>,
 ) -> Option<String> {
     let revived = column.deprecated && !wanted.deprecated;
     let Some(from) = &field.renamed_from else {
@@ -239,24 +242,25 @@ fn renamed_onto_existing(
                 .iter()
                 .find(|c| !c.deprecated && c.renamed_from.as_deref() == Some(column.name.as_str()))
         {
-            cx.revived_without_renamed_from(column, successor, field, entity);
+            refusals.revived_without_renamed_from(column, successor, field, entity);
         }
         return None;
     };
     if !revived {
         if !column.deprecated && column.renamed_from.as_deref() != Some(from.value.as_str()) {
-            cx.renamed_onto_live_column(column, field, entity);
+            refusals.renamed_onto_live_column(column, field, entity);
         }
         return None;
     }
-    cx.check_rename_source(prev, wanted, field, entity)
+    refusals
+        .check_rename_source(prev, wanted, field, entity)
         .then(|| from.value.clone())
 }
 
-fn new_table(entity: &Entity, cx: &mut Cx<'_>) -> Table {
+fn new_table(entity: &Entity, refusals: &mut Refusals<'_>) -> Table {
     for field in &entity.fields {
         if let Some(from) = &field.renamed_from {
-            cx.renamed_from_unknown(&from.value, &entity.table.value, field, entity);
+            refusals.renamed_from_unknown(&from.value, &entity.table.value, field, entity);
         }
     }
     resolve::table(entity)
@@ -275,7 +279,7 @@ fn origin_or<T>(located: Option<&crate::model::Located<T>>, fallback: &Origin) -
 }
 
 /// One function per refusal, each with the one wording of its kind.
-impl Cx<'_> {
+impl Refusals<'_> {
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diags.push(diagnostic);
     }

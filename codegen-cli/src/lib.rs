@@ -13,7 +13,7 @@
 //! 5. **diff** (`diff`): the specs against the latest snapshot, into the next snapshot, with
 //!    every change no additive migration can make refused;
 //! 6. **plan** (`plan`): two consecutive snapshots into migration steps;
-//! 7. **render** (`render`, `migrations`): steps and snapshots into SQL text, the lock and
+//! 7. **render** (`render`, `rendered`): steps and snapshots into SQL text, the lock and
 //!    the Rust modules;
 //! 8. **rehearse** (`rehearse`, with the `rehearse` feature that the CLI enables): every
 //!    release run on scratch SQLite databases with rows in every table, each version compared
@@ -39,7 +39,7 @@ pub mod build_config;
 mod check;
 mod error;
 mod lock;
-mod migrate;
+mod migrate_new;
 mod output;
 mod plan;
 mod project_lock;
@@ -59,8 +59,6 @@ pub mod history;
 #[doc(hidden)]
 pub mod load;
 #[doc(hidden)]
-pub mod migrations;
-#[doc(hidden)]
 pub mod model;
 #[doc(hidden)]
 pub mod naming;
@@ -68,6 +66,8 @@ pub mod naming;
 pub mod parse;
 #[doc(hidden)]
 pub mod render;
+#[doc(hidden)]
+pub mod rendered;
 #[doc(hidden)]
 pub mod resolve;
 #[doc(hidden)]
@@ -86,8 +86,8 @@ pub use output::{OutputFile, WriteOutcome};
 
 pub use build_config::{BuildReport, Config, build};
 pub use check::{CheckReport, check};
-pub use migrate::migrate_new;
-pub use migrations::{MigrationSet, RenderedMigration, migration_set};
+pub use migrate_new::migrate_new;
+pub use rendered::{RenderedMigration, RenderedMigrations, rendered_migrations};
 
 /// What a generator run wrote.
 #[derive(Debug)]
@@ -100,7 +100,7 @@ pub struct GenerateReport {
 /// `schema.sql`, rendered from the schema history, the lock, and `entities.rs` in
 /// `[output] rust` when configured.
 ///
-/// Fails like [`migration_set`], and when a released migration file was edited (`generate`
+/// Fails like [`rendered_migrations`], and when a released migration file was edited (`generate`
 /// never rewrites a released migration).
 pub fn generated_files(project: &LoadedProject) -> Result<Vec<OutputFile>> {
     let mut releases = release::Releases::load(project)?;

@@ -23,11 +23,11 @@ use rusqlite::{Batch, Connection};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Origin};
 use crate::history::Snapshot;
-use crate::migrations::MigrationSet;
 use crate::model::{Column, ColumnRole, FieldType, Table};
 use crate::plan::{self, Step};
 use crate::render;
 use crate::render::sql::ident;
+use crate::rendered::RenderedMigrations;
 
 /// Rows inserted into every table after each version.
 const ROWS_PER_TABLE: usize = 3;
@@ -102,7 +102,12 @@ fn one_expression(conn: &Connection, table: &str, expression: &str) -> Result<()
 /// Runs the steps of versions `from` and above on one scratch database, starting from a fresh
 /// install of version `from - 1` (empty for `from = 1`, so `check` replays every step), filling
 /// every table after each version and comparing each version with its fresh install.
-pub fn steps(snapshots: &[&Snapshot], set: &MigrationSet, from: u32, diags: &mut Diagnostics) {
+pub fn steps(
+    snapshots: &[&Snapshot],
+    set: &RenderedMigrations,
+    from: u32,
+    diags: &mut Diagnostics,
+) {
     let mut rows = Rows::default();
     let start = match snapshots.iter().find(|s| s.version + 1 == from) {
         // The previous version as users have it, with rows: earlier steps were rehearsed when
@@ -468,7 +473,7 @@ mod tests {
     use super::*;
     use crate::history::{History, Released};
     use crate::load::schema_from_toml;
-    use crate::{migrations, resolve};
+    use crate::{rendered, resolve};
 
     fn history(spec: &str) -> History {
         let schema = schema_from_toml(1, &[("task.toml", spec)]).unwrap();
@@ -492,7 +497,7 @@ mod tests {
     #[test]
     fn a_step_that_leaves_another_schema_than_a_fresh_install_is_reported() {
         let history = history(TASK);
-        let mut set = migrations::render_history(&history).unwrap();
+        let mut set = rendered::render_history(&history).unwrap();
         let index = "CREATE INDEX IF NOT EXISTS \"tasks(title)\" ON \"tasks\" (\"title\");";
         assert!(set.steps[0].sql.contains(index));
         set.steps[0].sql = set.steps[0].sql.replace(index, "");
@@ -510,7 +515,7 @@ mod tests {
     #[test]
     fn a_step_that_matches_its_fresh_install_passes_with_rows_in_every_table() {
         let history = history(TASK);
-        let set = migrations::render_history(&history).unwrap();
+        let set = rendered::render_history(&history).unwrap();
         let mut diags = Diagnostics::new();
         steps(&[history.latest().unwrap()], &set, 1, &mut diags);
         assert!(diags.is_empty(), "{diags:?}");

@@ -90,7 +90,7 @@ fn check_passes_on_the_fixture() {
 fn the_migration_set_is_the_checked_in_files() {
     let project =
         syncwright_codegen::load_project(&Path::new(FIXTURE).join("syncwright.toml")).unwrap();
-    let set = syncwright_codegen::migration_set(&project).unwrap_or_else(|e| panic!("{e}"));
+    let set = syncwright_codegen::rendered_migrations(&project).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(set.version, 5);
     assert_eq!(set.schema.file_name, "schema.sql");
     assert_eq!(set.schema.sql, fixture("migrations/schema.sql"));
@@ -110,7 +110,7 @@ fn the_migration_set_is_the_checked_in_files() {
         assert_eq!(step.sql, fixture(&format!("migrations/{}", step.file_name)));
         assert_eq!(
             step.checksum,
-            syncwright_codegen::migrations::checksum(&step.sql)
+            syncwright_codegen::rendered::checksum(&step.sql)
         );
         assert!(
             lock.contains(&step.checksum),

@@ -115,8 +115,8 @@ fn a_released_migration_on_disk_is_never_rewritten_even_when_everything_else_agr
         .read("migrations/0002_task_done.sql")
         .replace("-- ", "--  ");
     let lock = project.read("migrations/syncwright.lock").replace(
-        &syncwright_codegen::migrations::checksum(&project.read("migrations/0002_task_done.sql")),
-        &syncwright_codegen::migrations::checksum(&edited),
+        &syncwright_codegen::rendered::checksum(&project.read("migrations/0002_task_done.sql")),
+        &syncwright_codegen::rendered::checksum(&edited),
     );
     std::fs::write(&path, &edited).unwrap();
     std::fs::write(project.path("migrations/syncwright.lock"), lock).unwrap();
@@ -175,7 +175,7 @@ fn check_fails_on_a_missing_lock() {
 #[test]
 fn an_edited_lock_blames_the_lock_not_the_migration() {
     let project = released();
-    let sum = syncwright_codegen::migrations::checksum(&project.read("migrations/0001_init.sql"));
+    let sum = syncwright_codegen::rendered::checksum(&project.read("migrations/0001_init.sql"));
     let lock = project.read("migrations/syncwright.lock");
     std::fs::write(
         project.path("migrations/syncwright.lock"),
@@ -195,7 +195,7 @@ fn an_edited_lock_blames_the_lock_not_the_migration() {
 #[test]
 fn an_edited_snapshot_checksum_in_the_lock_blames_the_lock() {
     let project = released();
-    let sum = syncwright_codegen::migrations::checksum(&project.read("schema/history/v2.toml"));
+    let sum = syncwright_codegen::rendered::checksum(&project.read("schema/history/v2.toml"));
     let lock = project.read("migrations/syncwright.lock");
     std::fs::write(
         project.path("migrations/syncwright.lock"),

@@ -14,7 +14,7 @@ use syncwright_codegen::diagnostic::{Diagnostics, SourceMap};
 use syncwright_codegen::model::Entity;
 use syncwright_codegen::naming::did_you_mean;
 use syncwright_codegen::parse::rust_source::parse_source;
-use syncwright_codegen::validate::check::unknown_reference;
+use syncwright_codegen::validate::rules::unknown_reference;
 
 /// Reports each `references` of `entity` that misses a table of this file by a typo.
 pub fn check_in_file(entity: &Entity, diags: &mut Diagnostics) {

@@ -14,10 +14,10 @@ use crate::error::{Error, Result};
 use crate::history::{self, History, Released, Snapshot};
 use crate::load::LoadedProject;
 use crate::lock::{self, Lock};
-use crate::migrations::{self, MigrationSet};
 use crate::model::Entity;
 use crate::output::OutputFile;
 use crate::render::rust::entities_rs;
+use crate::rendered::{self, RenderedMigrations};
 
 /// A loaded project with its history and lock, every migration rendered from the history, and
 /// every problem found so far.
@@ -32,7 +32,7 @@ pub struct Releases<'p> {
     pub lock: Option<Lock>,
     /// Every migration rendered from the history; `None` when nothing is released or the
     /// history cannot be read.
-    pub migrations: Option<MigrationSet>,
+    pub migrations: Option<RenderedMigrations>,
     /// The names of the `.sql` files in the migrations folder.
     pub sql_files: Vec<String>,
     /// Whether a lock exists but could not be read (already reported).
@@ -65,7 +65,7 @@ impl<'p> Releases<'p> {
         let sql_files = sql_files(&project.config.migrations_dir)?;
         // A history with gaps or unreadable snapshots cannot be rendered.
         let migrations = if diags.is_empty() {
-            migrations::render_history(&history)
+            rendered::render_history(&history)
         } else {
             None
         };
@@ -100,7 +100,7 @@ impl<'p> Releases<'p> {
 
     /// The rendered migrations; fails on the problems collected so far, and when nothing is
     /// released (naming `syncwright migrate new`).
-    pub fn rendered(&mut self) -> Result<MigrationSet> {
+    pub fn rendered(&mut self) -> Result<RenderedMigrations> {
         self.bail()?;
         match &self.migrations {
             Some(set) => Ok(set.clone()),
@@ -191,7 +191,7 @@ impl<'p> Releases<'p> {
             path: path.clone(),
             text: text.clone(),
         });
-        let set = migrations::render_history(&self.history).expect("a version was just released");
+        let set = rendered::render_history(&self.history).expect("a version was just released");
         let mut files = vec![OutputFile {
             path,
             contents: text,
@@ -244,8 +244,8 @@ impl<'p> Releases<'p> {
 
     /// Every file `generate` writes for `set`: each migration, `schema.sql`, the lock, and
     /// `entities.rs` in `[output] rust` when configured.
-    pub fn outputs(&self, set: &MigrationSet) -> Vec<OutputFile> {
-        let mut files = migrations::output_files(&self.project.config, &self.history, set);
+    pub fn outputs(&self, set: &RenderedMigrations) -> Vec<OutputFile> {
+        let mut files = rendered::output_files(&self.project.config, &self.history, set);
         files.extend(rust_outputs(self.project));
         files
     }

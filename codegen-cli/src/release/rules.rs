@@ -8,11 +8,11 @@ use crate::error::Result;
 use crate::history::{self, History};
 use crate::load::LoadedProject;
 use crate::lock::{self, Lock};
-use crate::migrations::{MigrationSet, SCHEMA_FILE, checksum};
 use crate::model::Table;
 use crate::output::OutputFile;
 use crate::parse::project::ProjectConfig;
-use crate::{diff, migrations, naming, plan};
+use crate::rendered::{RenderedMigrations, SCHEMA_FILE, checksum};
+use crate::{diff, naming, plan, rendered};
 
 /// Rule: `[output] migrations` names a folder (or nothing yet), not a file.
 pub fn migrations_dir_is_a_folder(config: &ProjectConfig, diags: &mut Diagnostics) {
@@ -140,7 +140,7 @@ pub fn lock_matches_history(
     config: &ProjectConfig,
     history: &History,
     lock: Option<&Lock>,
-    set: Option<&MigrationSet>,
+    set: Option<&RenderedMigrations>,
     diags: &mut Diagnostics,
 ) -> Result<()> {
     let Some(lock) = lock else { return Ok(()) };
@@ -236,7 +236,7 @@ fn lock_edited(config: &ProjectConfig, what: &str) -> Diagnostic {
 pub fn released_files_match_lock(
     config: &ProjectConfig,
     lock: Option<&Lock>,
-    set: Option<&MigrationSet>,
+    set: Option<&RenderedMigrations>,
     diags: &mut Diagnostics,
 ) -> Result<Vec<PathBuf>> {
     let Some(lock) = lock else {
@@ -265,7 +265,7 @@ pub fn released_files_match_lock(
 pub fn no_stray_migration_files(
     config: &ProjectConfig,
     lock: Option<&Lock>,
-    set: Option<&MigrationSet>,
+    set: Option<&RenderedMigrations>,
     sql_files: &[String],
     diags: &mut Diagnostics,
 ) {
@@ -501,7 +501,7 @@ const MAX_FILE_NAME: usize = 255;
 /// Rule (for `migrate new`): the migration's file name fits in a file system's limit, checked
 /// up front rather than failing half-way through writing.
 pub fn migration_file_name_fits(version: u32, name: &str, diags: &mut Diagnostics) {
-    let file = migrations::file_name(version, name);
+    let file = rendered::file_name(version, name);
     if file.len() <= MAX_FILE_NAME {
         return;
     }

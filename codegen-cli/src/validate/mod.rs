@@ -1,23 +1,23 @@
 //! Validation: every rule a parsed [`Schema`] must satisfy before anything is planned or written.
 //!
 //! Rules about one value live next to the parser; rules that look at more than one field or
-//! entity live in [`check`], one function per rule. All of them report into the same
+//! entity live in [`rules`], one function per rule. All of them report into the same
 //! [`Diagnostics`], so a run lists every problem at once.
 
-pub mod check;
+pub mod rules;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::{Entity, Schema};
 
 /// Runs every check over `schema`, collecting all problems.
 pub fn validate(schema: &Schema, diags: &mut Diagnostics) {
-    check::identifiers(schema, diags);
-    check::reserved_names(schema, diags);
-    check::duplicate_entities_and_tables(schema, diags);
+    rules::identifiers(schema, diags);
+    rules::reserved_names(schema, diags);
+    rules::duplicate_entities_and_tables(schema, diags);
     for entity in &schema.entities {
         entity_rules(entity, diags);
     }
-    check::references_resolve(schema, diags);
+    rules::references_resolve(schema, diags);
 }
 
 /// Runs every check that needs only `entity` itself: what the derive can check, since a macro
@@ -28,17 +28,17 @@ pub fn validate_entity(entity: &Entity, diags: &mut Diagnostics) {
         entities: vec![entity.clone()],
         ..Schema::default()
     };
-    check::identifiers(&schema, diags);
-    check::reserved_names(&schema, diags);
+    rules::identifiers(&schema, diags);
+    rules::reserved_names(&schema, diags);
     entity_rules(entity, diags);
 }
 
 /// The rules about one entity's own fields and indexes.
 fn entity_rules(entity: &Entity, diags: &mut Diagnostics) {
-    check::duplicate_fields(entity, diags);
-    check::defaults_fit_types(entity, diags);
-    check::defaults_have_no_nul(entity, diags);
-    check::field_options(entity, diags);
-    check::index_columns_exist(entity, diags);
-    check::index_columns_distinct(entity, diags);
+    rules::duplicate_fields(entity, diags);
+    rules::defaults_fit_types(entity, diags);
+    rules::defaults_have_no_nul(entity, diags);
+    rules::field_options(entity, diags);
+    rules::index_columns_exist(entity, diags);
+    rules::index_columns_distinct(entity, diags);
 }

@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! let project = syncwright_codegen::load_project("syncwright.toml".as_ref())?;
-//! let set = syncwright_codegen::migration_set(&project)?;
+//! let set = syncwright_codegen::rendered_migrations(&project)?;
 //! for step in &set.steps {
 //!     println!("{} {}", step.file_name, step.checksum);
 //! }
@@ -57,7 +57,7 @@ impl RenderedMigration {
 
 /// Every migration of a project.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MigrationSet {
+pub struct RenderedMigrations {
     /// The latest schema version.
     pub version: u32,
     /// `schema.sql`: creates the latest version on an empty database (fresh install).
@@ -69,7 +69,7 @@ pub struct MigrationSet {
 /// The contract checksum: SHA-256, lower-case hex, of `text` with every `\r\n` replaced by `\n`.
 ///
 /// ```
-/// use syncwright_codegen::migrations::checksum;
+/// use syncwright_codegen::rendered::checksum;
 /// assert_eq!(checksum("a;\r\n"), checksum("a;\n"));
 /// assert_eq!(checksum("").len(), 64);
 /// ```
@@ -93,7 +93,7 @@ pub fn file_name(version: u32, name: &str) -> String {
 /// Fails, naming `syncwright migrate new <name>`, when the current specs differ from the latest
 /// released snapshot or when the version in `syncwright.toml` has no snapshot; and when the
 /// snapshots, the lock and the migration files disagree.
-pub fn migration_set(project: &LoadedProject) -> Result<MigrationSet> {
+pub fn rendered_migrations(project: &LoadedProject) -> Result<RenderedMigrations> {
     let mut releases = Releases::load(project)?;
     releases.check_history()?;
     releases.check_specs_released();
@@ -102,7 +102,7 @@ pub fn migration_set(project: &LoadedProject) -> Result<MigrationSet> {
 }
 
 /// Every migration of `history`, `None` when nothing is released.
-pub(crate) fn render_history(history: &History) -> Option<MigrationSet> {
+pub(crate) fn render_history(history: &History) -> Option<RenderedMigrations> {
     let latest = history.latest()?;
     let mut steps = Vec::new();
     let mut prev: &[crate::model::Table] = &[];
@@ -136,7 +136,7 @@ pub(crate) fn render_history(history: &History) -> Option<MigrationSet> {
         &format!("snapshot v{}", latest.version),
         &latest.tables,
     );
-    Some(MigrationSet {
+    Some(RenderedMigrations {
         version: latest.version,
         schema: RenderedMigration::new(latest.version, "schema", SCHEMA_FILE.to_string(), schema),
         steps,
@@ -147,7 +147,7 @@ pub(crate) fn render_history(history: &History) -> Option<MigrationSet> {
 pub(crate) fn output_files(
     config: &ProjectConfig,
     history: &History,
-    set: &MigrationSet,
+    set: &RenderedMigrations,
 ) -> Vec<OutputFile> {
     let dir = &config.migrations_dir;
     let mut files: Vec<OutputFile> = set
