@@ -693,12 +693,12 @@ impl Refusals<'_> {
                 schema.version_origin.clone(),
                 format!(
                     "entity `{}` (table `{}`) is removed since v{}: no spec declares it, but v{} did not deprecate it",
-                    table.entity, table.name, self.to, self.from
+                    table.entity, table.name, schema.version, self.from
                 ),
             )
-            .label(format!("`{}` removed since v{}", table.entity, self.to))
+            .label(format!("`{}` removed since v{}", table.entity, schema.version))
             .help(format!(
-                "apps on v{} still read and write it: restore its spec with `deprecated = true` under `[entity]` in v{} and remove it in a later version",
+                "apps on v{} still read and write it: restore its spec with `deprecated = true` under `[entity]` for v{} and remove it in a later version",
                 self.from, self.to
             )),
         );

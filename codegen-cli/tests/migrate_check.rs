@@ -218,3 +218,23 @@ fn check_catches_stale_rust_structs_of_toml_specs() {
     );
     assert!(report.contains("run `syncwright generate`"), "{report}");
 }
+
+#[test]
+fn a_spec_deleted_without_a_new_version_is_removed_since_the_current_version() {
+    let project = Project::new();
+    let mut both = specs(TASK_V1);
+    both.insert(
+        "tag.toml",
+        "[entity]\nname = \"tag\"\n\n[fields]\nlabel = { type = \"text\" }\n".to_string(),
+    );
+    project.release(1, &specs(TASK_V1), "init");
+    project.release(2, &both, "tags");
+    std::fs::remove_file(project.path("schema/tag.toml")).unwrap();
+    let report = check_fails(&project);
+    assert!(
+        report.contains("entity `tag` (table `tags`) is removed since v2")
+            && report.contains("`tag` removed since v2")
+            && report.contains("syncwright.toml:"),
+        "the message names the version the specs are at, and points at it:\n{report}"
+    );
+}
