@@ -726,3 +726,131 @@ pub(crate) fn purge(
     report.queue_entries = tx.execute(sql, [cutoff_ms]).map_err(Error::sql(sql))?;
     Ok(report)
 }
+
+// The sync engine's queue writes. Each runs inside the engine's transaction (one per answered
+// batch or applied page), so an answer and its queue changes commit together.
+
+/// The entries of record `entity_id` that are not completed, in queue order.
+pub(crate) fn open_entries_of(
+    tx: &Connection,
+    entity_type: &str,
+    entity_id: &str,
+) -> Result<Vec<QueueEntry>> {
+    let sql = format!(
+        "SELECT {} FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 \
+         AND status <> 'completed' ORDER BY id",
+        QUEUE.column_list()
+    );
+    let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+    let mut rows = stmt
+        .query((entity_type, entity_id))
+        .map_err(Error::sql(&sql))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
+        out.push(read_entry(row)?);
+    }
+    Ok(out)
+}
+
+/// Removes the open entries of record `entity_id`: a conflict decided that the server's
+/// version stands (or that one new entry replaces them).
+pub(crate) fn drop_open_entries_of(
+    tx: &Transaction<'_>,
+    entity_type: &str,
+    entity_id: &str,
+) -> Result<usize> {
+    let sql = "DELETE FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status <> 'completed'";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute((entity_type, entity_id)))
+        .map_err(Error::sql(sql))
+}
+
+/// Marks entry `id` accepted and rebases the record's later open entries on the version the
+/// server gave it.
+pub(crate) fn settle_accepted(
+    tx: &Transaction<'_>,
+    entry: &QueueEntry,
+    server_version: u64,
+) -> Result<()> {
+    let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute([entry.id]))
+        .map_err(Error::sql(sql))?;
+    let sql = "UPDATE _sync_queue SET base_version = ?1 WHERE entity_type = ?2 AND entity_id = ?3 \
+               AND status <> 'completed'";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute((
+                i64::try_from(server_version).unwrap_or(i64::MAX),
+                &entry.entity_type,
+                entry.entity_id.hyphenated().to_string(),
+            ))
+        })
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
+
+/// Marks entry `id` failed for good with the server's `reason` (a rejection): no retry helps.
+pub(crate) fn settle_rejected(tx: &Transaction<'_>, id: i64, reason: &str) -> Result<()> {
+    let sql =
+        "UPDATE _sync_queue SET status = 'failed', error = ?1, claimed_by = NULL WHERE id = ?2";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute((reason, id)))
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
+
+/// Puts in-flight entries back in line unchanged (no failure counted): their batch was refused
+/// whole for another mutation's sake, or for a reason retrying does not fix now.
+pub(crate) fn release(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
+    let sql = "UPDATE _sync_queue SET status = 'pending', claimed_by = NULL WHERE id = ?1 \
+               AND status = 'in_flight'";
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
+    for id in ids {
+        stmt.execute([id]).map_err(Error::sql(sql))?;
+    }
+    Ok(())
+}
+
+/// A change the engine queues itself (a conflict kept the local side, or the app resolved a
+/// manual conflict): sent on top of `base_version`, never coalesced.
+pub(crate) struct Resend<'a> {
+    pub entity: &'a EntityDescriptor,
+    pub action: Action,
+    pub entity_id: Uuid,
+    pub payload: &'a serde_json::Map<String, serde_json::Value>,
+    /// `None`: every field.
+    pub changed_fields: Option<&'a [String]>,
+    pub base_version: u64,
+    pub schema_version: u32,
+    pub max_retries: u32,
+    pub now_ms: i64,
+}
+
+/// Appends `resend` under a new idempotency key.
+pub(crate) fn enqueue_resend(tx: &Transaction<'_>, resend: &Resend<'_>) -> Result<()> {
+    let sql = "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
+               schema_version, retry_count, max_retries, next_attempt_at, created_at, status, \
+               base_version, changed_fields) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?8, 'pending', ?9, ?10)";
+    let changed = resend
+        .changed_fields
+        .map(|f| serde_json::to_string(f).unwrap_or_else(|_| "[]".to_owned()));
+    tx.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute((
+                Uuid::new_v4().hyphenated().to_string(),
+                resend.entity.name,
+                resend.action.as_str(),
+                resend.entity_id.hyphenated().to_string(),
+                serde_json::Value::Object(resend.payload.clone()).to_string(),
+                resend.schema_version,
+                resend.max_retries,
+                resend.now_ms,
+                i64::try_from(resend.base_version).unwrap_or(i64::MAX),
+                changed,
+            ))
+        })
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
