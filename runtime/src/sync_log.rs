@@ -97,3 +97,20 @@ pub(crate) fn log_conflict(
         .map_err(Error::sql(sql))?;
     Ok(())
 }
+
+impl Database {
+    /// The conflicts and resolutions `_sync_log` recorded for record `id`, oldest first (as
+    /// `lww: server kept`, `manual: waiting for the app`, `manual: merged`, ...).
+    pub fn conflict_log(&self, id: uuid::Uuid) -> Result<Vec<String>> {
+        self.read_raw(|conn| {
+            let sql = "SELECT resolution FROM _sync_log WHERE entity_id = ?1 \
+                       AND resolution IS NOT NULL ORDER BY id";
+            conn.prepare(sql)
+                .and_then(|mut s| {
+                    s.query_map([id.hyphenated().to_string()], |r| r.get(0))?
+                        .collect()
+                })
+                .map_err(Error::sql(sql))
+        })
+    }
+}
