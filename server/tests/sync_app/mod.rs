@@ -244,3 +244,50 @@ impl Client {
         self.clock.advance(Duration::from_millis(ms));
     }
 }
+
+/// A v2 client whose database is the file at `path` (created when new).
+pub fn file_client(server: &Arc<Server>, path: &Path) -> Client {
+    let clock = Arc::new(ManualClock::new(start()));
+    let db = Database::options()
+        .clock(clock.clone())
+        .retry_policy(no_backoff())
+        .entities(&entities_v2())
+        .open(path, &migrations(2))
+        .expect("the client database opens");
+    Client {
+        db,
+        clock,
+        transport: InProcessTransport::new(server.clone(), "ana"),
+    }
+}
+
+/// A server over the fixture's catalog with its state in the file at `path`.
+pub fn file_server(path: &Path) -> Arc<Server> {
+    Arc::new(Server::new(catalog(), SqliteStorage::open(path).unwrap()))
+}
+
+/// The server's view of every record of `entities` for user `ana`: (entity, id) ->
+/// (server_version, deleted, fields), pulled in one go.
+pub fn server_records(
+    server: &Server,
+    entities: &[&str],
+) -> std::collections::BTreeMap<(String, Uuid), (u64, bool, syncwright::sync::protocol::Fields)> {
+    use syncwright::sync::protocol::PullRequest;
+    let mut cursors: std::collections::BTreeMap<_, _> =
+        entities.iter().map(|e| (e.to_string(), None)).collect();
+    let mut out = std::collections::BTreeMap::new();
+    loop {
+        let page = server
+            .handle_pull("ana", &PullRequest::new(2, cursors.clone(), 1000))
+            .expect("the server answers");
+        for r in page.changes {
+            out.insert((r.entity, r.id), (r.server_version, r.deleted, r.fields));
+        }
+        for (e, c) in page.cursors {
+            cursors.insert(e, Some(c));
+        }
+        if !page.has_more {
+            return out;
+        }
+    }
+}
