@@ -163,6 +163,22 @@ pub(crate) fn resolve(
             local::set_known(tx, entity, id, remote.server_version)?;
             local::set_server_id(tx, entity, id, &remote.server_id)?;
             if local.deleted {
+                // The server keeps a deleted record's last fields: so does the tombstone here.
+                let tombstone = RemoteRecord {
+                    deleted: true,
+                    updated_at: local.updated_at,
+                    ..remote.clone()
+                };
+                let values = local::remote_values(entity, remote)?;
+                local::write_row(
+                    tx,
+                    entity,
+                    &tombstone,
+                    values,
+                    &remote.field_timestamps,
+                    "pending",
+                    now_ms,
+                )?;
                 resend(Action::Delete, &Fields::new(), Some(&[]))?;
             } else {
                 resend(Action::Update, &local.fields(entity), None)?;
