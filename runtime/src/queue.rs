@@ -494,13 +494,15 @@ impl<'db> Queue<'db> {
 }
 
 /// The statement behind [`Queue::next_batch`]: due pending entries in queue order whose record
-/// has no earlier open entry. The `NOT EXISTS` looks the record up by
+/// has no earlier open entry. It walks `idx__sync_queue_status_id` in queue order (the `+`
+/// keeps the planner off the `next_attempt_at` index, which would need a sort of every pending
+/// entry per batch), and the `NOT EXISTS` looks the record up by
 /// `idx__sync_queue_entity_type_entity_id` (tests/queue.rs pins the plan).
 #[doc(hidden)]
 pub const DUE_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", \"action\", \
     \"entity_id\", \"payload\", \"schema_version\", \"retry_count\", \"max_retries\", \
     \"next_attempt_at\", \"created_at\", \"status\", \"error\", \"claimed_by\", \"base_version\", \
-    \"changed_fields\" FROM _sync_queue AS q WHERE q.status = 'pending' AND q.next_attempt_at <= ?1 \
+    \"changed_fields\" FROM _sync_queue AS q WHERE q.status = 'pending' AND +q.next_attempt_at <= ?1 \
     AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p WHERE p.entity_type = q.entity_type \
     AND p.entity_id = q.entity_id AND p.id < q.id AND p.status <> 'completed') ORDER BY q.id";
 

@@ -121,6 +121,16 @@ pub(crate) const QUEUE: Table = Table {
         // The per-record ordering rule (an entry waits for every earlier entry of its record)
         // and the parent hold look a record's entries up by this index (with the rowid `id`
         // it ends in), so draining n entries is O(n log n), not O(n^2).
+        // `next_batch` walks the pending entries in queue order along this index and stops
+        // once the batch is full: no sort of every pending entry per batch.
+        (
+            IndexDescriptor {
+                name: "idx__sync_queue_status_id",
+                columns: &["status", "id"],
+                unique: false,
+            },
+            3,
+        ),
         (
             IndexDescriptor {
                 name: "idx__sync_queue_entity_type_entity_id",

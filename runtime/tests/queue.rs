@@ -553,6 +553,11 @@ fn the_drain_looks_records_up_by_index_not_by_scanning_the_queue() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let due = plan(&conn, syncwright::queue::DUE_SQL);
     assert!(
+        due.contains("SEARCH q USING INDEX idx__sync_queue_status_id")
+            && !due.contains("TEMP B-TREE"),
+        "next_batch must walk the pending entries in queue order, not sort them all per batch:\n{due}"
+    );
+    assert!(
         due.contains("SEARCH p USING INDEX idx__sync_queue_entity_type_entity_id"),
         "the ordering rule scans instead of searching the record index:\n{due}"
     );
