@@ -68,6 +68,11 @@ impl Device {
             &[Notebook::ENTITY, Note::ENTITY, Reading::ENTITY],
         )?;
         assert_eq!(db.schema_version(), SCHEMA_VERSION);
+        println!(
+            "opened {} at schema version {}",
+            path.display(),
+            db.schema_version()
+        );
         Ok(Device {
             name,
             db,
