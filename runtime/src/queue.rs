@@ -292,11 +292,23 @@ impl<'db> Queue<'db> {
     /// `in_flight`.
     pub fn next_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
         let now = to_millis(self.db.clock.now());
+        self.take(Selection::Due { now }, limit)
+    }
+
+    /// Hands out up to `limit` entries that were sent before without an answer (a lost
+    /// response, a 500, a crash while in flight: pending with an error), whatever their
+    /// backoff, in the same order as [`Queue::next_batch`]. The sync engine re-sends them
+    /// before it pulls, so a pull never meets a change of its own whose fate it does not know.
+    pub(crate) fn in_doubt_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
+        self.take(Selection::InDoubt, limit)
+    }
+
+    fn take(&self, selection: Selection, limit: usize) -> Result<Vec<QueueEntry>> {
         let entities = self.db.registered();
         self.db.write_raw(|tx| {
             // Inside the transaction: a read-only database refused before any lock file.
             self.db.owner.hold()?;
-            let entries = due_entries(tx, &entities, now, limit)?;
+            let entries = due_entries(tx, &entities, selection, limit)?;
             let update =
                 "UPDATE _sync_queue SET status = 'in_flight', claimed_by = ?2 WHERE id = ?1";
             let mut stmt = tx.prepare_cached(update).map_err(Error::sql(update))?;
@@ -506,6 +518,25 @@ pub const DUE_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", 
     AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p WHERE p.entity_type = q.entity_type \
     AND p.entity_id = q.entity_id AND p.id < q.id AND p.status <> 'completed') ORDER BY q.id";
 
+/// [`DUE_SQL`] for the entries sent before without an answer (pending with an error).
+#[doc(hidden)]
+pub const IN_DOUBT_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", \"action\", \
+    \"entity_id\", \"payload\", \"schema_version\", \"retry_count\", \"max_retries\", \
+    \"next_attempt_at\", \"created_at\", \"status\", \"error\", \"claimed_by\", \"base_version\", \
+    \"changed_fields\" FROM _sync_queue AS q WHERE q.status = 'pending' AND +q.next_attempt_at <= ?1 \
+    AND q.error IS NOT NULL \
+    AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p WHERE p.entity_type = q.entity_type \
+    AND p.entity_id = q.entity_id AND p.id < q.id AND p.status <> 'completed') ORDER BY q.id";
+
+/// Which entries a batch takes.
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    /// Those due at `now` (epoch ms).
+    Due { now: i64 },
+    /// Those sent before without an answer, due or not.
+    InDoubt,
+}
+
 /// The statement of the parent hold: the open entries of a referenced record queued before the
 /// child's entry.
 #[doc(hidden)]
@@ -518,7 +549,7 @@ pub const OPEN_BEFORE_SQL: &str = "SELECT id FROM _sync_queue WHERE entity_type 
 fn due_entries(
     tx: &Transaction<'_>,
     entities: &[&'static EntityDescriptor],
-    now: i64,
+    selection: Selection,
     limit: usize,
 ) -> Result<Vec<QueueEntry>> {
     let mut batch: Vec<QueueEntry> = Vec::new();
@@ -526,12 +557,17 @@ fn due_entries(
         return Ok(batch);
     }
     let mut taken = std::collections::HashSet::new();
-    let mut stmt = tx.prepare_cached(DUE_SQL).map_err(Error::sql(DUE_SQL))?;
+    let (sql, now) = match selection {
+        Selection::Due { now } => (DUE_SQL, now),
+        // Every entry counts as due: an in-doubt one is sent again whatever its backoff.
+        Selection::InDoubt => (IN_DOUBT_SQL, i64::MAX),
+    };
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
     let mut open_before = tx
         .prepare_cached(OPEN_BEFORE_SQL)
         .map_err(Error::sql(OPEN_BEFORE_SQL))?;
-    let mut rows = stmt.query([now]).map_err(Error::sql(DUE_SQL))?;
-    while let Some(row) = rows.next().map_err(Error::sql(DUE_SQL))? {
+    let mut rows = stmt.query([now]).map_err(Error::sql(sql))?;
+    while let Some(row) = rows.next().map_err(Error::sql(sql))? {
         let entry = read_entry(row)?;
         let mut held = false;
         for (parent_entity, parent_id) in references(entities, &entry) {

@@ -561,6 +561,12 @@ fn the_drain_looks_records_up_by_index_not_by_scanning_the_queue() {
         due.contains("SEARCH p USING INDEX idx__sync_queue_entity_type_entity_id"),
         "the ordering rule scans instead of searching the record index:\n{due}"
     );
+    let in_doubt = plan(&conn, syncwright::queue::IN_DOUBT_SQL);
+    assert!(
+        in_doubt.contains("SEARCH p USING INDEX idx__sync_queue_entity_type_entity_id")
+            && !in_doubt.contains("TEMP B-TREE"),
+        "{in_doubt}"
+    );
     let hold = plan(&conn, syncwright::queue::OPEN_BEFORE_SQL);
     assert!(
         hold.contains("USING INDEX idx__sync_queue_entity_type_entity_id"),

@@ -166,3 +166,38 @@ fn a_dropped_pull_stops_cleanly_and_the_next_sync_resumes_from_the_stored_cursor
     assert_eq!(report.pulled, 51, "the other 51 of 251, nothing twice");
     assert_eq!(b.db.query::<Task>().count().unwrap(), 250);
 }
+
+#[test]
+fn a_change_made_after_a_lost_response_survives_even_under_server_wins() {
+    let server = server();
+    let a = Client::new(&server);
+    let memo = a.db.insert(&MemoServer::new("v1", "")).unwrap();
+    a.sync();
+    // The edit reaches the server, its answer is lost; then the device edits again.
+    a.later(10);
+    a.db.update(memo.id, &MemoServer::new("v2", "")).unwrap();
+    let faulty = FaultyTransport::scripted(&a.transport, [None, Some(Fault::DropResponse)]);
+    a.sync_through(&faulty, &SyncOptions::new()).unwrap_err();
+    a.later(10);
+    a.db.update(memo.id, &MemoServer::new("v3", "")).unwrap();
+    // The unanswered change is sent again before the pull, so the pull meets no change of
+    // this device it does not know about: no conflict, and v3 is not dropped.
+    let report = a.sync();
+    assert!(report.conflicts.is_empty(), "{report:?}");
+    let fresh = Client::new(&server);
+    fresh.sync();
+    assert_eq!(
+        fresh
+            .db
+            .get::<MemoServer>(memo.id)
+            .unwrap()
+            .unwrap()
+            .data
+            .title,
+        "v3"
+    );
+    assert_eq!(
+        a.db.get::<MemoServer>(memo.id).unwrap().unwrap().data.title,
+        "v3"
+    );
+}

@@ -9,7 +9,7 @@
 use crate::Result;
 use crate::store::Database;
 use crate::sync::pull::pull_all;
-use crate::sync::push::push_all;
+use crate::sync::push::{Round, push_all};
 use crate::sync::report::SyncReport;
 use crate::sync::transport::Transport;
 use crate::sync_log::{Direction, SyncLogEntry};
@@ -55,8 +55,8 @@ impl SyncOptions {
         self
     }
 
-    /// Syncs `db` through `transport`: pulls every registered entity until caught up, then
-    /// pushes the queue until nothing is due. A transport error stops the run with
+    /// Syncs `db` through `transport`: re-sends the changes whose answer was lost, pulls every
+    /// registered entity until caught up, then pushes the queue until nothing is due. A transport error stops the run with
     /// [`crate::Error::SyncStopped`]; what was done before it is kept.
     pub fn run(&self, db: &Database, transport: &impl Transport) -> Result<SyncReport> {
         let span = tracing::info_span!(
@@ -70,10 +70,13 @@ impl SyncOptions {
         );
         let _entered = span.enter();
         let mut report = SyncReport::default();
-        let pulled = pull_all(db, transport, self.pull_limit, &mut report);
+        // Changes sent before without an answer go first, whatever their backoff: the pull
+        // then never meets a change of this device whose fate it does not know.
+        let pulled = push_all(db, transport, self.batch_size, Round::InDoubt, &mut report)
+            .and_then(|()| pull_all(db, transport, self.pull_limit, &mut report));
         log_round(db, Direction::Pull, &report, pulled.as_ref().err())?;
         let result = pulled.and_then(|()| {
-            let pushed = push_all(db, transport, self.batch_size, &mut report);
+            let pushed = push_all(db, transport, self.batch_size, Round::Due, &mut report);
             log_round(db, Direction::Push, &report, pushed.as_ref().err())?;
             pushed
         });

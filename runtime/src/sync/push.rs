@@ -16,15 +16,28 @@ use crate::sync::report::{FoundBy, Rejection, SyncReport};
 use crate::sync::transport::{Transport, TransportError};
 use crate::{Error, Result};
 
-/// Pushes batches of at most `batch_size` until the queue has nothing due.
+/// Which queue entries a push round sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Round {
+    /// Those sent before without an answer (before the pull).
+    InDoubt,
+    /// Everything due (after the pull).
+    Due,
+}
+
+/// Pushes batches of at most `batch_size` until `round` has nothing left to send.
 pub(crate) fn push_all(
     db: &Database,
     transport: &dyn Transport,
     batch_size: usize,
+    round: Round,
     report: &mut SyncReport,
 ) -> Result<()> {
     loop {
-        let batch = db.queue().next_batch(batch_size)?;
+        let batch = match round {
+            Round::InDoubt => db.queue().in_doubt_batch(batch_size)?,
+            Round::Due => db.queue().next_batch(batch_size)?,
+        };
         if batch.is_empty() {
             return Ok(());
         }
@@ -45,6 +58,20 @@ pub(crate) fn push_all(
                 ..
             }) => {
                 // Nothing was applied: fail the named mutations, send the others again.
+                if !batch.iter().any(|e| {
+                    rejected
+                        .iter()
+                        .any(|r| r.idempotency_key == e.idempotency_key)
+                }) {
+                    // A refusal that names none of them would come back forever.
+                    let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+                    db.write_raw(|tx| queue::release(tx, &ids))?;
+                    return Err(Error::SyncStopped {
+                        source: TransportError::refused(ProtocolError::InvalidMutations {
+                            rejected,
+                        }),
+                    });
+                }
                 db.write_raw(|tx| {
                     for entry in &batch {
                         match rejected
