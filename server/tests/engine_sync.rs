@@ -220,3 +220,50 @@ fn a_client_newer_than_the_server_is_refused_clearly_and_keeps_its_queue() {
     assert_eq!(open[0].retry_count, 0);
     let _ = Arc::clone(&server);
 }
+
+/// A subscriber that keeps the `u64` fields recorded on spans named `sync`.
+#[derive(Default)]
+struct SpanCounts(std::sync::Mutex<std::collections::BTreeMap<String, u64>>);
+
+struct Visitor<'a>(&'a mut std::collections::BTreeMap<String, u64>);
+
+impl tracing::field::Visit for Visitor<'_> {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.insert(field.name().to_owned(), value);
+    }
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl tracing::Subscriber for &'static SpanCounts {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        if span.metadata().name() == "sync" {
+            span.record(&mut Visitor(&mut self.0.lock().unwrap()));
+        }
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        values.record(&mut Visitor(&mut self.0.lock().unwrap()));
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn each_run_records_its_counts_in_a_tracing_span() {
+    let server = server();
+    let a = Client::new(&server);
+    let p = a.db.insert(&project("P")).unwrap();
+    a.db.insert(&task(p.id, "T")).unwrap();
+    let counts: &'static SpanCounts = Box::leak(Box::default());
+    tracing::subscriber::with_default(counts, || a.sync());
+    let recorded = counts.0.lock().unwrap().clone();
+    assert_eq!(recorded.get("pushed"), Some(&2), "{recorded:?}");
+    assert_eq!(recorded.get("push_requests"), Some(&1), "{recorded:?}");
+    assert_eq!(recorded.get("pulled"), Some(&0), "{recorded:?}");
+    assert_eq!(recorded.get("conflicts"), Some(&0), "{recorded:?}");
+}
