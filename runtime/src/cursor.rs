@@ -59,3 +59,46 @@ impl Database {
         })
     }
 }
+
+/// A stored cursor with the entity's field list when it was stored.
+pub(crate) struct StoredCursor {
+    pub cursor: Option<String>,
+    pub fields: Option<String>,
+}
+
+/// Every stored cursor with its field list, by entity type.
+pub(crate) fn stored(
+    conn: &Connection,
+) -> Result<std::collections::BTreeMap<String, StoredCursor>> {
+    let sql = "SELECT entity_type, cursor, fields FROM _sync_cursors";
+    let mut stmt = conn.prepare_cached(sql).map_err(Error::sql(sql))?;
+    stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            StoredCursor {
+                cursor: r.get(1)?,
+                fields: r.get(2)?,
+            },
+        ))
+    })
+    .and_then(Iterator::collect)
+    .map_err(Error::sql(sql))
+}
+
+/// Stores `entity_type`'s cursor and field list inside the engine's transaction (the one
+/// applying the page the cursor follows).
+pub(crate) fn store_in(
+    tx: &rusqlite::Transaction<'_>,
+    entity_type: &str,
+    cursor: &str,
+    fields: &str,
+    now_ms: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO _sync_cursors (entity_type, cursor, updated_at, fields) VALUES (?1, ?2, ?3, ?4) \
+               ON CONFLICT (entity_type) DO UPDATE SET cursor = excluded.cursor, \
+               updated_at = excluded.updated_at, fields = excluded.fields";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute((entity_type, cursor, now_ms, fields)))
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}

@@ -288,6 +288,38 @@ pub enum Error {
         /// The status(es) the operation accepts.
         expected: &'static str,
     },
+
+    /// A sync run stopped because the server could not be reached or refused the request.
+    /// Everything the run applied before it stopped is kept (each page and each answered batch
+    /// commits on its own), the queue keeps every unanswered change, and the next sync resumes.
+    #[error("sync stopped: {source}; what was synced before is kept, sync again to resume")]
+    SyncStopped {
+        /// What the transport reported (a [`crate::sync::protocol::ProtocolError`] inside a
+        /// refusal, such as `schema_too_new`).
+        #[source]
+        source: crate::sync::transport::TransportError,
+    },
+
+    /// The server sent something the engine cannot apply: a record of an entity the
+    /// database has no table for, or a value that does not fit its column.
+    #[error("the server sent {entity} {id} that cannot be applied: {reason}")]
+    RemoteRecord {
+        /// The entity name.
+        entity: String,
+        /// The record id.
+        id: String,
+        /// What does not fit.
+        reason: String,
+    },
+
+    /// The record is not in `manual` conflict, so there is nothing to resolve.
+    #[error("{entity} {id} is not in conflict; list conflicts with Database::conflicts")]
+    NoConflict {
+        /// The entity name.
+        entity: String,
+        /// The record id.
+        id: String,
+    },
 }
 
 /// One item the drift check found missing.

@@ -2,8 +2,13 @@
 //!
 //! It opens the local SQLite database, brings it to the app's schema version without losing
 //! data ([`migrate`]), and routes every local write into the entity table *and* the mutation
-//! queue in one transaction ([`Database`], [`queue`]). A sync engine drains the queue with
-//! [`Queue::next_batch`], [`Queue::complete`] and [`Queue::fail`].
+//! queue in one transaction ([`Database`], [`queue`]). [`Database::sync`] runs the sync
+//! engine against a server through a [`sync::transport::Transport`]: it pulls every registered
+//! entity page by page, pushes the queue in batches (parents before children), resolves
+//! conflicts by each entity's strategy and returns a [`sync::SyncReport`]; `docs/protocol.md`
+//! is the contract and `syncwright-server` the reference server (with an in-process
+//! transport). A hand-written engine can drain the queue itself with [`Queue::next_batch`],
+//! [`Queue::complete`] and [`Queue::fail`].
 //!
 //! Apps get their [`Migrations`] constant from the generated build.rs module
 //! (`include!(concat!(env!("OUT_DIR"), "/syncwright_migrations.rs"))`) and their [`Syncable`]
@@ -36,7 +41,25 @@
 //!     let open = db.query::<Task>().filter_eq("done", false).order_by("priority", Order::Desc).fetch()?;
 //!     assert!(open.is_empty());
 //!
-//!     // The sync loop.
+//!     // A whole sync: pull, push, conflicts (here against a server that accepts everything).
+//!     # struct AcceptAll;
+//!     # impl syncwright::sync::transport::Transport for AcceptAll {
+//!     #     fn pull(&self, r: &syncwright::sync::protocol::PullRequest) -> Result<syncwright::sync::protocol::PullResponse, syncwright::sync::transport::TransportError> {
+//!     #         Ok(syncwright::sync::protocol::PullResponse { protocol_version: 1, changes: vec![], has_more: false,
+//!     #             cursors: r.cursors.keys().map(|e| (e.clone(), syncwright::sync::protocol::Cursor("0".into()))).collect() })
+//!     #     }
+//!     #     fn push(&self, r: &syncwright::sync::protocol::PushRequest) -> Result<syncwright::sync::protocol::PushResponse, syncwright::sync::transport::TransportError> {
+//!     #         Ok(syncwright::sync::protocol::PushResponse { protocol_version: 1, results: r.mutations.iter().map(|m|
+//!     #             syncwright::sync::protocol::MutationResult { idempotency_key: m.idempotency_key,
+//!     #                 outcome: syncwright::sync::protocol::Outcome::Accepted { server_version: 1, server_id: "srv-1".into() } }).collect() })
+//!     #     }
+//!     # }
+//!     let report = db.sync(&AcceptAll)?;
+//!     assert_eq!(report.pushed, 1);
+//!     assert_eq!(db.get::<Task>(task.id)?.expect("task exists").sync_status, SyncStatus::Synced);
+//!
+//!     // Or drain the queue by hand.
+//!     db.update(task.id, &Task { priority: 3, ..task.data.clone() })?;
 //!     loop {
 //!         let batch = db.queue().next_batch(50)?;
 //!         if batch.is_empty() { break; }

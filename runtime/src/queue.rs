@@ -131,6 +131,11 @@ pub struct QueueEntry {
     pub status: QueueStatus,
     /// The last error, if any.
     pub error: Option<String>,
+    /// The server version the change was made on (`None` for a create, or while the record's
+    /// create has not been accepted yet).
+    pub base_version: Option<u64>,
+    /// The fields an update changed (`None`: every field, as for a create).
+    pub changed_fields: Option<Vec<String>>,
 }
 
 fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
@@ -188,6 +193,19 @@ fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
         error: row
             .get::<_, Option<String>>("error")
             .map_err(|e| corrupt("error", e.to_string()))?,
+        base_version: row
+            .get::<_, Option<i64>>("base_version")
+            .map_err(|e| corrupt("base_version", e.to_string()))?
+            .map(i64::unsigned_abs),
+        changed_fields: match row
+            .get::<_, Option<String>>("changed_fields")
+            .map_err(|e| corrupt("changed_fields", e.to_string()))?
+        {
+            None => None,
+            Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                corrupt("changed_fields", format!("not a JSON array of names: {e}"))
+            })?),
+        },
     })
 }
 
@@ -270,36 +288,38 @@ impl<'db> Queue<'db> {
     }
 
     /// Hands out up to `limit` entries due at the clock's now, in queue order and respecting
-    /// per-record order (see the module docs), and marks them `in_flight`.
+    /// per-record order and parents before children (see the module docs), and marks them
+    /// `in_flight`.
     pub fn next_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
         let now = to_millis(self.db.clock.now());
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.take(Selection::Due { now }, limit)
+    }
+
+    /// Hands out up to `limit` entries that were sent before without an answer (a lost
+    /// response, a 500, a crash while in flight: pending with an error), whatever their
+    /// backoff, in the same order as [`Queue::next_batch`]. The sync engine re-sends them
+    /// before it pulls, so a pull never meets a change of its own whose fate it does not know.
+    pub(crate) fn in_doubt_batch(&self, limit: usize) -> Result<Vec<QueueEntry>> {
+        self.take(Selection::InDoubt, limit)
+    }
+
+    fn take(&self, selection: Selection, limit: usize) -> Result<Vec<QueueEntry>> {
+        let entities = self.db.registered();
         self.db.write_raw(|tx| {
             // Inside the transaction: a read-only database refused before any lock file.
             self.db.owner.hold()?;
-            let sql = format!(
-                "SELECT {} FROM _sync_queue AS q WHERE q.status = 'pending' \
-                 AND q.next_attempt_at <= ?1 AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p \
-                 WHERE p.entity_type = q.entity_type AND p.entity_id = q.entity_id AND p.id < q.id \
-                 AND p.status <> 'completed') ORDER BY q.id LIMIT ?2",
-                QUEUE.column_list()
-            );
-            let mut entries = Vec::new();
-            {
-                let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
-                let mut rows = stmt.query((now, limit)).map_err(Error::sql(&sql))?;
-                while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
-                    entries.push(read_entry(row)?);
-                }
-            }
+            let entries = due_entries(tx, &entities, selection, limit)?;
             let update =
                 "UPDATE _sync_queue SET status = 'in_flight', claimed_by = ?2 WHERE id = ?1";
-            for entry in &mut entries {
-                tx.execute(update, (entry.id, self.db.owner.id()))
+            let mut stmt = tx.prepare_cached(update).map_err(Error::sql(update))?;
+            let mut out = Vec::with_capacity(entries.len());
+            for mut entry in entries {
+                stmt.execute((entry.id, self.db.owner.id()))
                     .map_err(Error::sql(update))?;
                 entry.status = QueueStatus::InFlight;
+                out.push(entry);
             }
-            Ok(entries)
+            Ok(out)
         })
     }
 
@@ -485,6 +505,115 @@ impl<'db> Queue<'db> {
     }
 }
 
+/// The statement behind [`Queue::next_batch`]: due pending entries in queue order whose record
+/// has no earlier open entry. It walks `idx__sync_queue_status_id` in queue order (the `+`
+/// keeps the planner off the `next_attempt_at` index, which would need a sort of every pending
+/// entry per batch), and the `NOT EXISTS` looks the record up by
+/// `idx__sync_queue_entity_type_entity_id` (tests/queue.rs pins the plan).
+#[doc(hidden)]
+pub const DUE_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", \"action\", \
+    \"entity_id\", \"payload\", \"schema_version\", \"retry_count\", \"max_retries\", \
+    \"next_attempt_at\", \"created_at\", \"status\", \"error\", \"claimed_by\", \"base_version\", \
+    \"changed_fields\" FROM _sync_queue AS q WHERE q.status = 'pending' AND +q.next_attempt_at <= ?1 \
+    AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p WHERE p.entity_type = q.entity_type \
+    AND p.entity_id = q.entity_id AND p.id < q.id AND p.status <> 'completed') ORDER BY q.id";
+
+/// [`DUE_SQL`] for the entries sent before without an answer (pending with an error).
+#[doc(hidden)]
+pub const IN_DOUBT_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", \"action\", \
+    \"entity_id\", \"payload\", \"schema_version\", \"retry_count\", \"max_retries\", \
+    \"next_attempt_at\", \"created_at\", \"status\", \"error\", \"claimed_by\", \"base_version\", \
+    \"changed_fields\" FROM _sync_queue AS q WHERE q.status = 'pending' AND +q.next_attempt_at <= ?1 \
+    AND q.error IS NOT NULL \
+    AND NOT EXISTS (SELECT 1 FROM _sync_queue AS p WHERE p.entity_type = q.entity_type \
+    AND p.entity_id = q.entity_id AND p.id < q.id AND p.status <> 'completed') ORDER BY q.id";
+
+/// Which entries a batch takes.
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    /// Those due at `now` (epoch ms).
+    Due { now: i64 },
+    /// Those sent before without an answer, due or not.
+    InDoubt,
+}
+
+/// The statement of the parent hold: the open entries of a referenced record queued before the
+/// child's entry.
+#[doc(hidden)]
+pub const OPEN_BEFORE_SQL: &str = "SELECT id FROM _sync_queue WHERE entity_type = ?1 \
+    AND entity_id = ?2 AND id < ?3 AND status <> 'completed'";
+
+/// Up to `limit` due entries in queue order, holding back an entry while a record it
+/// references by foreign key (in its payload) has an earlier open entry that is not in the same
+/// batch ahead of it: a child's create never reaches the server before its parent's.
+fn due_entries(
+    tx: &Transaction<'_>,
+    entities: &[&'static EntityDescriptor],
+    selection: Selection,
+    limit: usize,
+) -> Result<Vec<QueueEntry>> {
+    let mut batch: Vec<QueueEntry> = Vec::new();
+    if limit == 0 {
+        return Ok(batch);
+    }
+    let mut taken = std::collections::HashSet::new();
+    let (sql, now) = match selection {
+        Selection::Due { now } => (DUE_SQL, now),
+        // Every entry counts as due: an in-doubt one is sent again whatever its backoff.
+        Selection::InDoubt => (IN_DOUBT_SQL, i64::MAX),
+    };
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
+    let mut open_before = tx
+        .prepare_cached(OPEN_BEFORE_SQL)
+        .map_err(Error::sql(OPEN_BEFORE_SQL))?;
+    let mut rows = stmt.query([now]).map_err(Error::sql(sql))?;
+    while let Some(row) = rows.next().map_err(Error::sql(sql))? {
+        let entry = read_entry(row)?;
+        let mut held = false;
+        for (parent_entity, parent_id) in references(entities, &entry) {
+            let mut ids = open_before
+                .query((parent_entity, parent_id, entry.id))
+                .map_err(Error::sql(OPEN_BEFORE_SQL))?;
+            while let Some(r) = ids.next().map_err(Error::sql(OPEN_BEFORE_SQL))? {
+                let id: i64 = r.get(0).map_err(Error::sql(OPEN_BEFORE_SQL))?;
+                if !taken.contains(&id) {
+                    held = true;
+                    break;
+                }
+            }
+            if held {
+                break;
+            }
+        }
+        if held {
+            continue;
+        }
+        taken.insert(entry.id);
+        batch.push(entry);
+        if batch.len() >= limit {
+            break;
+        }
+    }
+    Ok(batch)
+}
+
+/// The records `entry`'s payload references by foreign key, as (entity name, id).
+fn references<'e>(
+    entities: &'e [&'static EntityDescriptor],
+    entry: &'e QueueEntry,
+) -> impl Iterator<Item = (&'static str, &'e str)> + 'e {
+    let entity = entities.iter().find(|e| e.name == entry.entity_type);
+    entity
+        .into_iter()
+        .flat_map(|e| e.columns.iter())
+        .filter_map(move |column| {
+            let table = column.references?;
+            let parent = entities.iter().find(|e| e.table == table)?;
+            let id = entry.payload.get(column.name)?.as_str()?;
+            Some((parent.name, id))
+        })
+}
+
 /// A mutation to append, see [`enqueue`].
 pub(crate) struct NewEntry<'a> {
     pub entity: &'a EntityDescriptor,
@@ -496,32 +625,52 @@ pub(crate) struct NewEntry<'a> {
     pub now_ms: i64,
     /// Whether an update may be merged into the queue's tail (see the module docs).
     pub coalesce: bool,
+    /// The fields an update changed (`None`: all of them).
+    pub changed_fields: Option<Vec<&'a str>>,
 }
 
 /// Appends `entry` to the queue inside the caller's transaction (the one writing its row), or
-/// merges an update into the queue's tail.
+/// merges an update into the queue's tail. The entry's base is the record's server version as
+/// the engine knows it (`_sync_records`); a merged update keeps the tail's base and adds its
+/// changed fields to the tail's.
 pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
     let payload = serde_json::Value::Object(entry.payload.clone()).to_string();
     let id = entry.entity_id.hyphenated().to_string();
     if entry.coalesce && entry.action == Action::Update {
         // The queue's tail, if it is an unsent create/update of the same record.
-        let sql = "SELECT id FROM _sync_queue WHERE id = (SELECT max(id) FROM _sync_queue) \
+        let sql = "SELECT id, changed_fields FROM _sync_queue WHERE id = (SELECT max(id) FROM _sync_queue) \
                    AND entity_type = ?1 AND entity_id = ?2 AND status = 'pending' \
                    AND retry_count = 0 AND error IS NULL AND action IN ('create', 'update')";
-        let tail: Option<i64> = tx
-            .query_row(sql, (entry.entity.name, &id), |r| r.get(0))
-            .optional()
+        let tail: Option<(i64, Option<String>)> = tx
+            .prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_row((entry.entity.name, &id), |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(Error::sql(sql))?;
-        if let Some(tail) = tail {
-            let sql = "UPDATE _sync_queue SET payload = ?1, schema_version = ?2 WHERE id = ?3";
-            tx.execute(sql, (&payload, entry.schema_version, tail))
+        if let Some((tail, tail_fields)) = tail {
+            let changed = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
+            let sql = "UPDATE _sync_queue SET payload = ?1, schema_version = ?2, changed_fields = ?3 \
+                       WHERE id = ?4";
+            tx.prepare_cached(sql)
+                .and_then(|mut s| s.execute((&payload, entry.schema_version, changed, tail)))
                 .map_err(Error::sql(sql))?;
             return Ok(());
         }
     }
+    let changed = entry
+        .changed_fields
+        .as_ref()
+        .map(|fields| serde_json::to_string(fields).unwrap_or_else(|_| "[]".to_owned()));
+    let base = if entry.action == Action::Create {
+        None
+    } else {
+        known_server_version(tx, &id)?
+    };
     let sql = "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
-               schema_version, retry_count, max_retries, next_attempt_at, created_at, status) \
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?8, 'pending')";
+               schema_version, retry_count, max_retries, next_attempt_at, created_at, status, \
+               base_version, changed_fields) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?8, 'pending', ?9, ?10)";
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
@@ -533,10 +682,31 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
                 entry.schema_version,
                 entry.max_retries,
                 entry.now_ms,
+                base,
+                changed,
             ))
         })
         .map_err(Error::sql(sql))?;
     Ok(())
+}
+
+/// The union of two changed-field lists as stored (`None`: every field), sorted.
+fn union_fields(stored: Option<&str>, added: Option<&[&str]>) -> Option<String> {
+    let stored: Vec<String> = serde_json::from_str(stored?).ok()?;
+    let added = added?;
+    let mut all: Vec<String> = stored;
+    all.extend(added.iter().map(|s| (*s).to_owned()));
+    all.sort();
+    all.dedup();
+    serde_json::to_string(&all).ok()
+}
+
+/// The server version of record `id` as the engine last learned it, if the server has it.
+pub(crate) fn known_server_version(tx: &Connection, id: &str) -> Result<Option<i64>> {
+    let sql = "SELECT server_version FROM _sync_records WHERE entity_id = ?1";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(Error::sql(sql))
 }
 
 /// Queue entries by state, for [`crate::Database::status`].
@@ -593,4 +763,132 @@ pub(crate) fn purge(
     let sql = "DELETE FROM _sync_queue WHERE status = 'completed' AND created_at <= ?1";
     report.queue_entries = tx.execute(sql, [cutoff_ms]).map_err(Error::sql(sql))?;
     Ok(report)
+}
+
+// The sync engine's queue writes. Each runs inside the engine's transaction (one per answered
+// batch or applied page), so an answer and its queue changes commit together.
+
+/// The entries of record `entity_id` that are not completed, in queue order.
+pub(crate) fn open_entries_of(
+    tx: &Connection,
+    entity_type: &str,
+    entity_id: &str,
+) -> Result<Vec<QueueEntry>> {
+    let sql = format!(
+        "SELECT {} FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 \
+         AND status <> 'completed' ORDER BY id",
+        QUEUE.column_list()
+    );
+    let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+    let mut rows = stmt
+        .query((entity_type, entity_id))
+        .map_err(Error::sql(&sql))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
+        out.push(read_entry(row)?);
+    }
+    Ok(out)
+}
+
+/// Removes the open entries of record `entity_id`: a conflict decided that the server's
+/// version stands (or that one new entry replaces them).
+pub(crate) fn drop_open_entries_of(
+    tx: &Transaction<'_>,
+    entity_type: &str,
+    entity_id: &str,
+) -> Result<usize> {
+    let sql = "DELETE FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status <> 'completed'";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute((entity_type, entity_id)))
+        .map_err(Error::sql(sql))
+}
+
+/// Marks entry `id` accepted and rebases the record's later open entries on the version the
+/// server gave it.
+pub(crate) fn settle_accepted(
+    tx: &Transaction<'_>,
+    entry: &QueueEntry,
+    server_version: u64,
+) -> Result<()> {
+    let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute([entry.id]))
+        .map_err(Error::sql(sql))?;
+    let sql = "UPDATE _sync_queue SET base_version = ?1 WHERE entity_type = ?2 AND entity_id = ?3 \
+               AND status <> 'completed'";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute((
+                i64::try_from(server_version).unwrap_or(i64::MAX),
+                &entry.entity_type,
+                entry.entity_id.hyphenated().to_string(),
+            ))
+        })
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
+
+/// Marks entry `id` failed for good with the server's `reason` (a rejection): no retry helps.
+pub(crate) fn settle_rejected(tx: &Transaction<'_>, id: i64, reason: &str) -> Result<()> {
+    let sql =
+        "UPDATE _sync_queue SET status = 'failed', error = ?1, claimed_by = NULL WHERE id = ?2";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute((reason, id)))
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
+
+/// Puts in-flight entries back in line unchanged (no failure counted): their batch was refused
+/// whole for another mutation's sake, or for a reason retrying does not fix now.
+pub(crate) fn release(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
+    let sql = "UPDATE _sync_queue SET status = 'pending', claimed_by = NULL WHERE id = ?1 \
+               AND status = 'in_flight'";
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
+    for id in ids {
+        stmt.execute([id]).map_err(Error::sql(sql))?;
+    }
+    Ok(())
+}
+
+/// A change the engine queues itself (a conflict kept the local side, or the app resolved a
+/// manual conflict): sent on top of `base_version`, never coalesced.
+pub(crate) struct Resend<'a> {
+    pub entity: &'a EntityDescriptor,
+    pub action: Action,
+    pub entity_id: Uuid,
+    pub payload: &'a serde_json::Map<String, serde_json::Value>,
+    /// `None`: every field.
+    pub changed_fields: Option<&'a [String]>,
+    pub base_version: u64,
+    pub schema_version: u32,
+    pub max_retries: u32,
+    pub now_ms: i64,
+}
+
+/// Appends `resend` under a new idempotency key.
+pub(crate) fn enqueue_resend(tx: &Transaction<'_>, resend: &Resend<'_>) -> Result<()> {
+    let sql = "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
+               schema_version, retry_count, max_retries, next_attempt_at, created_at, status, \
+               base_version, changed_fields) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?8, 'pending', ?9, ?10)";
+    let changed = resend
+        .changed_fields
+        .map(|f| serde_json::to_string(f).unwrap_or_else(|_| "[]".to_owned()));
+    tx.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute((
+                Uuid::new_v4().hyphenated().to_string(),
+                resend.entity.name,
+                resend.action.as_str(),
+                resend.entity_id.hyphenated().to_string(),
+                serde_json::Value::Object(resend.payload.clone()).to_string(),
+                resend.schema_version,
+                resend.max_retries,
+                resend.now_ms,
+                i64::try_from(resend.base_version).unwrap_or(i64::MAX),
+                changed,
+            ))
+        })
+        .map_err(Error::sql(sql))?;
+    Ok(())
 }

@@ -24,7 +24,7 @@ use crate::migration::MigrationRef;
 use crate::{Error, Result};
 
 /// The latest version of the runtime's tables.
-pub const RUNTIME_TABLES_VERSION: u32 = 2;
+pub const RUNTIME_TABLES_VERSION: u32 = 3;
 
 /// One column of a runtime table.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +93,13 @@ pub(crate) const QUEUE: Table = Table {
         column("error", "TEXT", 1),
         // The open `Database` that took an in-flight entry (see `crate::owner`).
         column("claimed_by", "TEXT", 2),
+        // The server version the change was made on (NULL until the record's create is
+        // accepted); rebased when an earlier change is accepted or a conflict keeps the local
+        // side. Coalescing keeps the first entry's base.
+        column("base_version", "INTEGER", 3),
+        // The fields an update changed, as a JSON array (NULL: every field, as for a create);
+        // coalescing unions them.
+        column("changed_fields", "TEXT", 3),
     ],
     indexes: &[
         (
@@ -111,6 +118,27 @@ pub(crate) const QUEUE: Table = Table {
             },
             1,
         ),
+        // The per-record ordering rule (an entry waits for every earlier entry of its record)
+        // and the parent hold look a record's entries up by this index (with the rowid `id`
+        // it ends in), so draining n entries is O(n log n), not O(n^2).
+        // `next_batch` walks the pending entries in queue order along this index and stops
+        // once the batch is full: no sort of every pending entry per batch.
+        (
+            IndexDescriptor {
+                name: "idx__sync_queue_status_id",
+                columns: &["status", "id"],
+                unique: false,
+            },
+            3,
+        ),
+        (
+            IndexDescriptor {
+                name: "idx__sync_queue_entity_type_entity_id",
+                columns: &["entity_type", "entity_id"],
+                unique: false,
+            },
+            3,
+        ),
     ],
 };
 
@@ -123,6 +151,9 @@ pub(crate) const CURSORS: Table = Table {
         column("entity_type", "TEXT PRIMARY KEY NOT NULL", 1),
         column("cursor", "TEXT", 1),
         column("updated_at", "INTEGER NOT NULL", 1),
+        // The entity's field list when it was last pulled: a local schema upgrade that changes
+        // it pulls the entity again from the start (migration sync, docs/protocol.md).
+        column("fields", "TEXT", 3),
     ],
     indexes: &[],
 };
@@ -146,6 +177,41 @@ pub(crate) const LOG: Table = Table {
         column("conflicts", "INTEGER NOT NULL DEFAULT 0", 1),
         column("resolution", "TEXT", 1),
         column("error", "TEXT", 1),
+        // The record a conflict row is about.
+        column("entity_id", "TEXT", 3),
+    ],
+    indexes: &[],
+};
+
+/// The server's version of each record the server has, as the sync engine last learned it
+/// (from a pull, an accepted push or a resolved conflict): the base of the next local change.
+/// Kept here rather than in the app's tables, whose `version` counts local writes.
+pub(crate) const RECORDS: Table = Table {
+    name: "_sync_records",
+    purpose: "the server version of each record the server has, the base of the next change",
+    since: 3,
+    columns: &[
+        column("entity_id", "TEXT PRIMARY KEY NOT NULL", 3),
+        column("entity_type", "TEXT NOT NULL", 3),
+        column("server_version", "INTEGER NOT NULL", 3),
+    ],
+    indexes: &[],
+};
+
+/// The server's side of each record in `manual` conflict, kept until the app resolves it.
+pub(crate) const CONFLICTS: Table = Table {
+    name: "_sync_conflicts",
+    purpose: "the server's copy of each record in manual conflict, until the app resolves it",
+    since: 3,
+    columns: &[
+        column("entity_id", "TEXT PRIMARY KEY NOT NULL", 3),
+        column("entity_type", "TEXT NOT NULL", 3),
+        column(
+            "server_record",
+            "TEXT NOT NULL CHECK (json_valid(\"server_record\"))",
+            3,
+        ),
+        column("detected_at", "INTEGER NOT NULL", 3),
     ],
     indexes: &[],
 };
@@ -163,7 +229,7 @@ pub(crate) const VERSIONS: Table = Table {
 };
 
 /// Every runtime table, in creation order.
-pub(crate) const TABLES: &[&Table] = &[&QUEUE, &CURSORS, &LOG, &VERSIONS];
+pub(crate) const TABLES: &[&Table] = &[&QUEUE, &CURSORS, &LOG, &VERSIONS, &RECORDS, &CONFLICTS];
 
 impl Table {
     /// The comma-separated, quoted column list (for `SELECT`).

@@ -76,3 +76,41 @@ impl Database {
         })
     }
 }
+
+/// Writes one conflict and its resolution to `_sync_log`, inside the engine's transaction.
+pub(crate) fn log_conflict(
+    tx: &rusqlite::Transaction<'_>,
+    direction: Direction,
+    entity_type: &str,
+    entity_id: &str,
+    resolution: &str,
+    now_ms: i64,
+) -> Result<()> {
+    let direction = match direction {
+        Direction::Pull => "pull",
+        Direction::Push => "push",
+    };
+    let sql = "INSERT INTO _sync_log (at, direction, entity_type, conflicts, resolution, entity_id) \
+               VALUES (?1, ?2, ?3, 1, ?4, ?5)";
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute((now_ms, direction, entity_type, resolution, entity_id)))
+        .map_err(Error::sql(sql))?;
+    Ok(())
+}
+
+impl Database {
+    /// The conflicts and resolutions `_sync_log` recorded for record `id`, oldest first (as
+    /// `lww: server kept`, `manual: waiting for the app`, `manual: merged`, ...).
+    pub fn conflict_log(&self, id: uuid::Uuid) -> Result<Vec<String>> {
+        self.read_raw(|conn| {
+            let sql = "SELECT resolution FROM _sync_log WHERE entity_id = ?1 \
+                       AND resolution IS NOT NULL ORDER BY id";
+            conn.prepare(sql)
+                .and_then(|mut s| {
+                    s.query_map([id.hyphenated().to_string()], |r| r.get(0))?
+                        .collect()
+                })
+                .map_err(Error::sql(sql))
+        })
+    }
+}

@@ -73,7 +73,9 @@ impl WriteTx<'_> {
         action: Action,
         id: Uuid,
         payload: &serde_json::Map<String, serde_json::Value>,
+        // The clock's now (the queue's own times), not the record's stamp.
         now_ms: i64,
+        changed_fields: Option<Vec<&str>>,
     ) -> Result<()> {
         queue::enqueue(
             self.tx,
@@ -86,6 +88,7 @@ impl WriteTx<'_> {
                 max_retries: self.db.retry.max_retries,
                 now_ms,
                 coalesce: self.db.coalesce,
+                changed_fields,
             },
         )
     }
@@ -124,7 +127,7 @@ impl WriteTx<'_> {
             values: Some(values),
         }
         .insert(self.tx)?;
-        self.enqueue(entity, Action::Create, id, &value.to_payload(), ms)?;
+        self.enqueue(entity, Action::Create, id, &value.to_payload(), ms, None)?;
         self.stored(id)
     }
 
@@ -144,8 +147,10 @@ impl WriteTx<'_> {
         if changed.is_empty() {
             return self.stored(id);
         }
-        let now = self.db.clock.now();
-        let ms = to_millis(now);
+        // Cause before effect: a change made on top of the stored version is stamped after it,
+        // even when this device's clock runs behind the one that wrote it (docs/protocol.md).
+        let ms = stamp_after(to_millis(self.db.clock.now()), current.updated_at);
+        let now = crate::clock::from_millis(ms);
         let mut sync = vec![
             ("updated_at", Set::To(Value::Integer(ms))),
             ("version", Set::Increment),
@@ -171,7 +176,15 @@ impl WriteTx<'_> {
             values: Some(values),
         }
         .update(self.tx)?;
-        self.enqueue(entity, Action::Update, id, &value.to_payload(), ms)?;
+        let changed_names = changed.iter().map(|&i| entity.columns[i].name).collect();
+        self.enqueue(
+            entity,
+            Action::Update,
+            id,
+            &value.to_payload(),
+            to_millis(self.db.clock.now()),
+            Some(changed_names),
+        )?;
         self.stored(id)
     }
 
@@ -181,12 +194,12 @@ impl WriteTx<'_> {
     pub fn delete<T: Syncable>(&self, id: Uuid) -> Result<()> {
         let entity = T::ENTITY;
         self.register(entity)?;
-        match self.current(entity, id) {
+        let current = match self.current(entity, id) {
             Err(Error::RecordDeleted { .. }) => return Ok(()),
             Err(e) => return Err(e),
-            Ok(_) => {}
-        }
-        let ms = to_millis(self.db.clock.now());
+            Ok(current) => current,
+        };
+        let ms = stamp_after(to_millis(self.db.clock.now()), current.updated_at);
         RowWrite {
             entity,
             id,
@@ -202,7 +215,14 @@ impl WriteTx<'_> {
             values: None,
         }
         .update(self.tx)?;
-        self.enqueue(entity, Action::Delete, id, &serde_json::Map::new(), ms)
+        self.enqueue(
+            entity,
+            Action::Delete,
+            id,
+            &serde_json::Map::new(),
+            to_millis(self.db.clock.now()),
+            Some(Vec::new()),
+        )
     }
 
     /// Stores record `id` as the server sent it: the domain values of `value` and the server's
@@ -264,7 +284,8 @@ impl WriteTx<'_> {
 
     /// The stored domain values and field timestamps of live record `id`.
     fn current(&self, entity: &'static EntityDescriptor, id: Uuid) -> Result<Current> {
-        let list = std::iter::once("is_deleted")
+        let list = ["is_deleted", "updated_at"]
+            .into_iter()
             .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
             .chain(entity.columns.iter().map(|c| c.name))
             .map(quote)
@@ -292,14 +313,18 @@ impl WriteTx<'_> {
                 id: id_text,
             });
         };
-        let rest = values.split_off(if entity.is_field_merge() { 2 } else { 1 });
+        let rest = values.split_off(if entity.is_field_merge() { 3 } else { 2 });
         if values[0] != Value::Integer(0) {
             return Err(Error::RecordDeleted {
                 entity: entity.name,
                 id: id_text,
             });
         }
-        let field_timestamps = match values.get(1) {
+        let updated_at = match values[1] {
+            Value::Integer(ms) => ms,
+            _ => i64::MIN,
+        };
+        let field_timestamps = match values.get(2) {
             Some(Value::Text(text)) => {
                 record::parse_field_timestamps(text).map_err(|reason| Error::CorruptRow {
                     table: entity.table.to_owned(),
@@ -312,6 +337,7 @@ impl WriteTx<'_> {
         };
         Ok(Current {
             values: rest,
+            updated_at,
             field_timestamps,
         })
     }
@@ -319,10 +345,18 @@ impl WriteTx<'_> {
 
 struct Current {
     values: Vec<Value>,
+    /// The stored `updated_at`, epoch ms.
+    updated_at: i64,
     field_timestamps: BTreeMap<String, SystemTime>,
 }
 
-fn encode_field_timestamps(stamps: &BTreeMap<String, SystemTime>) -> String {
+/// The time to stamp a change made on top of a version written at `base_ms`:
+/// `max(now, base + 1)`.
+fn stamp_after(now_ms: i64, base_ms: i64) -> i64 {
+    now_ms.max(base_ms.saturating_add(1))
+}
+
+pub(crate) fn encode_field_timestamps(stamps: &BTreeMap<String, SystemTime>) -> String {
     let map: BTreeMap<&str, i64> = stamps
         .iter()
         .map(|(k, v)| (k.as_str(), to_millis(*v)))

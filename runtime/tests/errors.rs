@@ -98,6 +98,32 @@ fn every_error_message() {
             },
         ),
         (
+            "sync_stopped",
+            Error::SyncStopped {
+                source: syncwright::sync::transport::TransportError::refused(
+                    syncwright::sync::protocol::ProtocolError::SchemaTooNew {
+                        client_schema_version: 3,
+                        server_schema_version: 2,
+                    },
+                ),
+            },
+        ),
+        (
+            "remote_record",
+            Error::RemoteRecord {
+                entity: "task".into(),
+                id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+                reason: "`title`: payload value 42 does not fit a Text column".into(),
+            },
+        ),
+        (
+            "no_conflict",
+            Error::NoConflict {
+                entity: "task".into(),
+                id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+            },
+        ),
+        (
             "history_gap",
             Error::HistoryGap {
                 database_version: 3,

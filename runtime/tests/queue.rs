@@ -468,3 +468,112 @@ fn a_second_open_never_takes_over_a_live_instances_in_flight_batch() {
     );
     drop(second);
 }
+
+#[test]
+fn a_child_create_waits_while_its_parent_create_backs_off() {
+    let (db, clock) = memory_db();
+    let task = db.insert(&Task::new("parent")).unwrap();
+    let batch = db.queue().next_batch(10).unwrap();
+    assert_eq!(batch.len(), 1);
+    db.queue().fail(batch[0].id, "offline").unwrap();
+    // The parent backs off; its child is queued after it and due now.
+    let note = db
+        .insert(&Note {
+            task_id: Some(task.id),
+            body: "child".into(),
+            pinned: false,
+        })
+        .unwrap();
+    assert!(
+        db.queue().next_batch(10).unwrap().is_empty(),
+        "the note's create must wait for its task's create"
+    );
+    clock.advance(Duration::from_secs(120));
+    let batch = db.queue().next_batch(10).unwrap();
+    let got: Vec<_> = batch.iter().map(|e| e.entity_id).collect();
+    assert_eq!(
+        got,
+        [task.id, note.id],
+        "parent and child may share a batch, parent first"
+    );
+}
+
+#[test]
+fn coalescing_unions_the_changed_fields_and_deletes_change_none() {
+    let (db, _) = memory_db();
+    let a = db.insert(&Task::new("a")).unwrap();
+    let batch = db.queue().next_batch(10).unwrap();
+    db.queue().complete(batch[0].id).unwrap();
+    db.update(a.id, &Task::new("a2")).unwrap();
+    db.update(
+        a.id,
+        &Task {
+            done: true,
+            ..Task::new("a2")
+        },
+    )
+    .unwrap();
+    let open = db.queue().open_entries().unwrap();
+    assert_eq!(open.len(), 1, "the second update merged into the first");
+    assert_eq!(
+        open[0].changed_fields,
+        Some(vec!["done".to_owned(), "title".to_owned()])
+    );
+    db.delete::<Task>(a.id).unwrap();
+    let open = db.queue().open_entries().unwrap();
+    assert_eq!(open[1].changed_fields, Some(Vec::new()));
+    let created = db.queue().all_entries().unwrap();
+    assert_eq!(
+        created[0].changed_fields, None,
+        "a create sends every field"
+    );
+}
+
+/// The plan of `sql` as `EXPLAIN QUERY PLAN` prints it, one detail per line.
+fn plan(conn: &rusqlite::Connection, sql: &str) -> String {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let n = stmt.parameter_count();
+    let rows = stmt
+        .query_map(
+            rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Value::Null, n)),
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap();
+    rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
+}
+
+#[test]
+fn the_drain_looks_records_up_by_index_not_by_scanning_the_queue() {
+    // Counting work instead of timing it: every per-record lookup of the drain (the ordering
+    // rule's NOT EXISTS, the parent hold) must search the (entity_type, entity_id) index; a
+    // scan there makes draining n entries O(n^2).
+    let dir = TempDir::new();
+    let path = dir.path("plan.db");
+    drop(Database::open(&path, &migrations()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let due = plan(&conn, syncwright::queue::DUE_SQL);
+    assert!(
+        due.contains("SEARCH q USING INDEX idx__sync_queue_status_id")
+            && !due.contains("TEMP B-TREE"),
+        "next_batch must walk the pending entries in queue order, not sort them all per batch:\n{due}"
+    );
+    assert!(
+        due.contains("SEARCH p USING INDEX idx__sync_queue_entity_type_entity_id"),
+        "the ordering rule scans instead of searching the record index:\n{due}"
+    );
+    let in_doubt = plan(&conn, syncwright::queue::IN_DOUBT_SQL);
+    assert!(
+        in_doubt.contains("SEARCH p USING INDEX idx__sync_queue_entity_type_entity_id")
+            && !in_doubt.contains("TEMP B-TREE"),
+        "{in_doubt}"
+    );
+    let hold = plan(&conn, syncwright::queue::OPEN_BEFORE_SQL);
+    assert!(
+        hold.contains("USING INDEX idx__sync_queue_entity_type_entity_id"),
+        "the parent hold scans instead of searching the record index:\n{hold}"
+    );
+    assert!(
+        !due.contains("SCAN p") && !hold.contains("SCAN _sync_queue"),
+        "{due}\n{hold}"
+    );
+}

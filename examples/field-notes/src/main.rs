@@ -1,16 +1,24 @@
-//! Field notes: opens (or creates) the local database, brings it to the latest schema with the
-//! migrations build.rs embedded, and writes a few records; every write also queues a mutation
-//! for the sync engine.
+//! Field notes: two devices of one crew member (a phone and a tablet), each with its own local
+//! database, sync through the reference server running in process. Both edit the same note
+//! and notebook offline; the sync resolves the conflicts by each entity's strategy (the note
+//! merges field by field, the notebook keeps the later write) and both devices end up equal.
 //!
 //! ```sh
-//! cargo run -p field-notes -- /tmp/field-notes.db
+//! cargo run -p field-notes -- /tmp/field-notes
 //! ```
 
 mod model;
 
-use std::time::SystemTime;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use syncwright::Database;
+use syncwright::sync::SyncReport;
+use syncwright::{Database, Syncable};
+use syncwright_server::Server;
+use syncwright_server::catalog::Catalog;
+use syncwright_server::storage::SqliteStorage;
+use syncwright_server::transport::InProcessTransport;
 
 use crate::model::{Location, Note, Notebook};
 
@@ -23,60 +31,199 @@ mod generated {
 }
 
 use generated::Reading;
-use syncwright::Syncable;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
+    let dir = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "field-notes.db".to_string());
-    let db = Database::open_with(
-        &path,
-        &MIGRATIONS,
-        &[Notebook::ENTITY, Note::ENTITY, Reading::ENTITY],
-    )?;
-    println!("opened {path} at schema version {}", db.schema_version());
-    assert_eq!(db.schema_version(), SCHEMA_VERSION);
+        .unwrap_or_else(|| "field-notes".to_string());
+    std::fs::create_dir_all(&dir)?;
+    let outcome = run(Path::new(&dir))?;
+    println!(
+        "both devices agree: note {:?} (priority {}), notebook {:?}",
+        outcome.note.body, outcome.note.priority, outcome.notebook.title
+    );
+    Ok(())
+}
 
-    let notebook = db.insert(&Notebook {
+/// What both devices hold at the end.
+#[derive(Debug)]
+struct Outcome {
+    note: Note,
+    notebook: Notebook,
+}
+
+/// A device: its database and its connection to the server.
+struct Device {
+    name: &'static str,
+    db: Database,
+    transport: InProcessTransport,
+}
+
+impl Device {
+    fn open(name: &'static str, dir: &Path, server: &Arc<Server>) -> syncwright::Result<Device> {
+        let path = dir.join(format!("{name}.db"));
+        let db = Database::open_with(
+            &path,
+            &MIGRATIONS,
+            &[Notebook::ENTITY, Note::ENTITY, Reading::ENTITY],
+        )?;
+        assert_eq!(db.schema_version(), SCHEMA_VERSION);
+        println!(
+            "opened {} at schema version {}",
+            path.display(),
+            db.schema_version()
+        );
+        Ok(Device {
+            name,
+            db,
+            // The user is established by the transport (a bearer token over HTTP).
+            transport: InProcessTransport::new(server.clone(), "crew-7"),
+        })
+    }
+
+    /// One sync, printed.
+    fn sync(&self) -> syncwright::Result<SyncReport> {
+        let report = self.db.sync(&self.transport)?;
+        println!(
+            "{}: pulled {}, pushed {}",
+            self.name, report.pulled, report.pushed
+        );
+        for conflict in &report.conflicts {
+            println!(
+                "{}: conflict on {} {} resolved: {}",
+                self.name,
+                conflict.entity,
+                conflict.id,
+                conflict.resolution.describe(conflict.strategy)
+            );
+        }
+        Ok(report)
+    }
+}
+
+fn run(dir: &Path) -> Result<Outcome, Box<dyn std::error::Error>> {
+    // The server validates against the released schema history of this very project.
+    let catalog = Catalog::from_project(concat!(env!("CARGO_MANIFEST_DIR"), "/syncwright.toml"))?;
+    // A fresh start each run: the server's state and both devices' databases.
+    for db in ["server.db", "phone.db", "tablet.db"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("{db}{suffix}")));
+        }
+    }
+    let server = Arc::new(Server::new(
+        catalog,
+        SqliteStorage::open(dir.join("server.db"))?,
+    ));
+    let phone = Device::open("phone", dir, &server)?;
+    let tablet = Device::open("tablet", dir, &server)?;
+
+    // The phone records an observation; the tablet gets it.
+    let notebook = phone.db.insert(&Notebook {
         title: "North ridge survey".into(),
         archived: false,
     })?;
-    let note = db.insert(&Note {
+    let note = phone.db.insert(&Note {
         notebook_id: notebook.id,
-        body: "Fence post 14 leaning; soil eroded on the west side.".into(),
+        body: "Fence post 14 leaning.".into(),
         observed_at: SystemTime::now(),
-        tags: vec!["fence".into(), "erosion".into()],
+        tags: vec!["fence".into()],
         location: Some(Location {
             lat: 46.52,
             lon: 6.63,
         }),
-        priority: 2,
+        priority: 1,
     })?;
-    db.insert(&Reading {
+    phone.db.insert(&Reading {
         note_id: note.id,
         sensor: "soil-moisture".into(),
         value: 0.31,
         taken_at: SystemTime::now(),
     })?;
+    phone.sync()?;
+    tablet.sync()?;
 
-    let notes = db
-        .query::<Note>()
-        .filter_eq("notebook_id", notebook.id)
-        .fetch()?;
-    for note in &notes {
-        println!(
-            "note {} [{}] {} (tags: {})",
-            note.id,
-            note.sync_status,
-            note.body,
-            note.tags.join(", ")
+    // Offline, both edit: the phone the note's body and the notebook's title, the tablet (a
+    // moment later) the note's priority and the notebook's title too.
+    phone.db.update(
+        note.id,
+        &Note {
+            body: "Fence post 14 leaning; soil eroded on the west side.".into(),
+            ..note.data.clone()
+        },
+    )?;
+    phone.db.update(
+        notebook.id,
+        &Notebook {
+            title: "North ridge (phone)".into(),
+            archived: false,
+        },
+    )?;
+    std::thread::sleep(Duration::from_millis(5));
+    tablet.db.update(
+        note.id,
+        &Note {
+            priority: 3,
+            ..note.data.clone()
+        },
+    )?;
+    tablet.db.update(
+        notebook.id,
+        &Notebook {
+            title: "North ridge (tablet)".into(),
+            archived: false,
+        },
+    )?;
+
+    // The phone syncs first; the tablet's sync meets both conflicts and resolves them: the
+    // note's fields merge (`field_merge`), the notebook keeps the later title (`lww`).
+    phone.sync()?;
+    let report = tablet.sync()?;
+    assert_eq!(
+        report.conflicts.len(),
+        2,
+        "the note and the notebook conflict"
+    );
+    phone.sync()?;
+
+    let at = |device: &Device| -> syncwright::Result<(Note, Notebook)> {
+        Ok((
+            device.db.get::<Note>(note.id)?.expect("note").into_data(),
+            device
+                .db
+                .get::<Notebook>(notebook.id)?
+                .expect("notebook")
+                .into_data(),
+        ))
+    };
+    let (phone_note, phone_notebook) = at(&phone)?;
+    assert_eq!((phone_note.clone(), phone_notebook.clone()), at(&tablet)?);
+    Ok(Outcome {
+        note: phone_note,
+        notebook: phone_notebook,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_devices_sync_through_the_server_and_resolve_their_conflicts() {
+        let dir = std::env::temp_dir().join(format!("field-notes-example-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let outcome = run(&dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            outcome.note.body, "Fence post 14 leaning; soil eroded on the west side.",
+            "the phone's body survived the merge"
+        );
+        assert_eq!(
+            outcome.note.priority, 3,
+            "the tablet's priority survived the merge"
+        );
+        assert_eq!(
+            outcome.notebook.title, "North ridge (tablet)",
+            "the later title wins"
         );
     }
-    let queued = db.queue().next_batch(100)?;
-    println!(
-        "{} notes, {} mutations waiting to sync",
-        notes.len(),
-        queued.len()
-    );
-    Ok(())
 }
