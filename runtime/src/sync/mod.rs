@@ -4,5 +4,7 @@
 //! The messages are plain serde structs with no storage types in them; `docs/protocol.md` is
 //! the same contract in prose, with a JSON example of every message.
 
+#[cfg(feature = "http")]
+pub mod http;
 pub mod protocol;
 pub mod transport;
