@@ -19,7 +19,9 @@ impl FromRequestParts<AppState> for AuthenticatedUser {
         let header = parts
             .headers
             .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized("the request has no `Authorization` header"))?;
+            .ok_or(ApiError::Unauthorized(
+                "the request has no `Authorization` header",
+            ))?;
         let token = header
             .to_str()
             .ok()
@@ -29,10 +31,9 @@ impl FromRequestParts<AppState> for AuthenticatedUser {
             .ok_or(ApiError::Unauthorized(
                 "the `Authorization` header is not `Bearer <token>`",
             ))?;
-        let user = state
-            .tokens
-            .user_of(token)
-            .ok_or(ApiError::Unauthorized("the token is not in the server's tokens file"))?;
+        let user = state.tokens.user_of(token).ok_or(ApiError::Unauthorized(
+            "the token is not in the server's tokens file",
+        ))?;
         tracing::Span::current().record("user", user);
         Ok(AuthenticatedUser(user.to_string()))
     }

@@ -28,7 +28,11 @@ pub(super) async fn pull(
     ProtocolJson(request): ProtocolJson<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let answer = on_blocking_pool(state, move |server| server.handle_pull(&user, &request)).await?;
-    tracing::debug!(changes = answer.changes.len(), has_more = answer.has_more, "pulled");
+    tracing::debug!(
+        changes = answer.changes.len(),
+        has_more = answer.has_more,
+        "pulled"
+    );
     Ok(Json(answer))
 }
 
