@@ -262,7 +262,8 @@ impl Binary {
         let mut log = Vec::new();
         while Instant::now() < deadline {
             let Ok(line) = lines_out.recv_timeout(Duration::from_millis(100)) else {
-                if let Some(status) = child.try_wait().unwrap() {
+                if child.try_wait().unwrap().is_some() {
+                    let status = child.wait().unwrap();
                     panic!("the server exited with {status}: {}", log.join("\n"));
                 }
                 continue;
@@ -277,6 +278,7 @@ impl Binary {
             log.push(line);
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("the server did not listen within 30 s: {}", log.join("\n"));
     }
 
