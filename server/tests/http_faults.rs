@@ -325,3 +325,51 @@ fn the_server_killed_and_restarted_mid_push_deduplicates_the_retried_batch() {
         "no kill landed before the answer; the test proved nothing"
     );
 }
+
+/// A server that answers every request with `response`, whatever it asked.
+fn canned_server(response: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        // Bounded: the tests using it send at most a few requests.
+        for client in listener.incoming().take(4) {
+            let Ok(mut client) = client else { continue };
+            if read_message(&mut client).is_ok() {
+                let _ = client.write_all(response);
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_4xx_without_a_protocol_body_is_refused_with_what_came_back() {
+    let addr = canned_server(
+        b"HTTP/1.1 403 Forbidden\r\ncontent-length: 9\r\nconnection: close\r\n\r\nforbidden",
+    );
+    let transport = HttpTransport::new(format!("http://{addr}"), "t");
+    match transport.push(&PushRequest::new(1, creates(1, 1))) {
+        Err(TransportError::Refused {
+            status: Some(403),
+            error: syncwright::sync::protocol::ProtocolError::InvalidRequest { reason },
+        }) => assert!(
+            reason.contains("HTTP 403 without a protocol error body: forbidden"),
+            "{reason}"
+        ),
+        other => panic!("expected a 403 refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_2xx_whose_body_is_not_the_answer_is_retry_later() {
+    let addr =
+        canned_server(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\n<html>!");
+    let transport = HttpTransport::new(format!("http://{addr}"), "t");
+    match transport.push(&PushRequest::new(1, creates(1, 1))) {
+        Err(TransportError::RetryLater {
+            cause: RetryCause::Server { status: Some(200) },
+            message,
+        }) => assert!(message.contains("not the protocol's"), "{message}"),
+        other => panic!("expected a retry, got {other:?}"),
+    }
+}
