@@ -373,3 +373,83 @@ fn a_2xx_whose_body_is_not_the_answer_is_retry_later() {
         other => panic!("expected a retry, got {other:?}"),
     }
 }
+
+#[test]
+fn a_request_body_cut_mid_way_applies_nothing() {
+    let server = TestServer::start();
+    let body = serde_json::to_vec(&PushRequest::new(1, creates(10, 1))).unwrap();
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    let head = format!(
+        "POST /v1/push HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {}\r\ncontent-type: \
+         application/json\r\ncontent-length: {}\r\n\r\n",
+        server.addr,
+        token_of("ana"),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..body.len() / 2]).unwrap();
+    stream.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(stream);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(pull_all(&server.transport("ana"), 1, &["project"]).is_empty());
+}
+
+/// Storage whose writes take `delay` before they start.
+struct SlowStorage {
+    inner: SqliteStorage,
+    delay: Duration,
+}
+
+impl Storage for SlowStorage {
+    fn write(
+        &self,
+        user: &str,
+        work: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        std::thread::sleep(self.delay);
+        self.inner.write(user, work)
+    }
+    fn read(&self, user: &str, scans: &[Scan], limit: usize) -> Result<ReadPage, StorageError> {
+        self.inner.read(user, scans, limit)
+    }
+    fn secret(&self) -> &[u8] {
+        self.inner.secret()
+    }
+}
+
+#[test]
+fn a_push_over_the_servers_request_timeout_is_503_and_still_applied_whole_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let storage = SlowStorage {
+        inner: SqliteStorage::open(&db).unwrap(),
+        delay: Duration::from_millis(600),
+    };
+    let core = Server::new(common::catalog(), storage);
+    let config = HttpConfig {
+        request_timeout: Duration::from_millis(200),
+        ..HttpConfig::default()
+    };
+    let server = TestServer::serve(Arc::new(core), &USERS, config, dir, db);
+    let batch = PushRequest::new(1, creates(10, 1));
+    match server.transport("ana").push(&batch) {
+        Err(TransportError::RetryLater {
+            cause: RetryCause::Server { status: Some(503) },
+            ..
+        }) => {}
+        other => panic!("expected a 503 to retry, got {other:?}"),
+    }
+    // The write went on after the answer and committed whole.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_exactly(&server.transport("ana"), 1, &batch.mutations);
+    // The retry is as slow (503 again) and applies nothing a second time.
+    assert!(
+        server
+            .transport("ana")
+            .push(&batch)
+            .unwrap_err()
+            .is_retryable()
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    assert_exactly(&server.transport("ana"), 1, &batch.mutations);
+}
