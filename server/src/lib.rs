@@ -40,12 +40,15 @@
 //! ```
 
 pub mod catalog;
+pub mod cli;
 mod cursor;
 mod frozen_history;
+pub mod http;
 mod project;
 mod pull;
 mod push;
 pub mod storage;
+pub mod tokens;
 pub mod transport;
 mod validate;
 

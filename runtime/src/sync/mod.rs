@@ -6,6 +6,8 @@
 
 mod conflict;
 mod engine;
+#[cfg(feature = "http")]
+pub mod http;
 mod local;
 mod manual;
 pub mod protocol;
