@@ -106,6 +106,22 @@ pub enum ColumnType {
     Blob,
 }
 
+impl ColumnType {
+    /// The type's name in specs, snapshots and messages (`text`, `integer`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Integer => "integer",
+            ColumnType::Real => "real",
+            ColumnType::Bool => "bool",
+            ColumnType::Uuid => "uuid",
+            ColumnType::Timestamp => "timestamp",
+            ColumnType::Json => "json",
+            ColumnType::Blob => "blob",
+        }
+    }
+}
+
 /// The sync columns every entity table has, in table order (`field_timestamps` only for
 /// [`ConflictStrategy::FieldMerge`] entities, see [`EntityDescriptor::sync_columns`]).
 pub const SYNC_COLUMNS: &[&str] = &[

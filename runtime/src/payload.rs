@@ -70,6 +70,33 @@ fn decode(ty: ColumnType, json: &Json) -> Option<Value> {
     })
 }
 
+/// Whether `json` (not `null`) is exactly the payload encoding of a `ty` value, as a sync
+/// server checks a pushed field (`docs/protocol.md`, "Identity and values"): stricter than
+/// [`values_from_payload`], which also reads a number as a `bool` and any string as a `uuid`.
+///
+/// ```
+/// use serde_json::json;
+/// use syncwright::ColumnType;
+/// use syncwright::payload::is_encoding_of;
+/// assert!(is_encoding_of(ColumnType::Bool, &json!(true)));
+/// assert!(!is_encoding_of(ColumnType::Bool, &json!(1)));
+/// assert!(!is_encoding_of(ColumnType::Uuid, &json!("not-a-uuid")));
+/// assert!(is_encoding_of(ColumnType::Blob, &json!("AAE=")));
+/// ```
+pub fn is_encoding_of(ty: ColumnType, json: &Json) -> bool {
+    match ty {
+        ColumnType::Text => json.is_string(),
+        ColumnType::Integer | ColumnType::Timestamp => json.is_i64(),
+        ColumnType::Real => json.is_number(),
+        ColumnType::Bool => json.is_boolean(),
+        ColumnType::Uuid => json
+            .as_str()
+            .is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()),
+        ColumnType::Json => true,
+        ColumnType::Blob => json.as_str().and_then(base64_decode).is_some(),
+    }
+}
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn base64_encode(bytes: &[u8]) -> String {

@@ -173,62 +173,6 @@ impl FieldSchema {
     }
 }
 
-/// The field types, as the mutation payload encodes them (see `docs/protocol.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FieldType {
-    /// A JSON string.
-    Text,
-    /// A JSON integer (64-bit).
-    Integer,
-    /// A JSON number.
-    Real,
-    /// `true` or `false`.
-    Bool,
-    /// A UUID string.
-    Uuid,
-    /// A JSON integer: epoch milliseconds.
-    Timestamp,
-    /// Any JSON value.
-    Json,
-    /// A base64 string.
-    Blob,
-}
-
-impl FieldType {
-    /// The spelling in specs and messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldType::Text => "text",
-            FieldType::Integer => "integer",
-            FieldType::Real => "real",
-            FieldType::Bool => "bool",
-            FieldType::Uuid => "uuid",
-            FieldType::Timestamp => "timestamp",
-            FieldType::Json => "json",
-            FieldType::Blob => "blob",
-        }
-    }
-
-    /// Whether `value` (not `null`) is this type's encoding.
-    pub fn accepts(self, value: &Json) -> bool {
-        match self {
-            FieldType::Text => value.is_string(),
-            FieldType::Integer | FieldType::Timestamp => value.is_i64(),
-            FieldType::Real => value.is_number(),
-            FieldType::Bool => value.is_boolean(),
-            FieldType::Uuid => value
-                .as_str()
-                .is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()),
-            FieldType::Json => true,
-            FieldType::Blob => value.as_str().is_some_and(is_base64),
-        }
-    }
-}
-
-fn is_base64(s: &str) -> bool {
-    s.len().is_multiple_of(4)
-        && s.trim_end_matches('=').len() + 2 >= s.len()
-        && s.trim_end_matches('=')
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-}
+/// A field's type: the runtime's column type, whose payload encoding the server checks with
+/// [`syncwright::payload::is_encoding_of`] (see `docs/protocol.md`).
+pub use syncwright::ColumnType as FieldType;

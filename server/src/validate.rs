@@ -108,7 +108,7 @@ fn check_field(
                 field.ty.as_str()
             ));
         }
-    } else if !field.ty.accepts(value) {
+    } else if !syncwright::payload::is_encoding_of(field.ty, value) {
         problems.push(format!(
             "`{}.{name}`: expected {}, got {}",
             entity.name,
