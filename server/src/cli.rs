@@ -137,13 +137,15 @@ fn run_server(args: ServeArgs) -> Result<(), CliError> {
                 cause,
             })?;
         let addr = listener.local_addr()?;
+        // Before the announcement: a signal sent right after it must find the handlers.
+        let shutdown = shutdown_signal()?;
         tracing::info!(
             schema_version = schema,
             users,
             db = %db.display(),
             "listening on http://{addr}"
         );
-        serve(listener, app, shutdown_signal()).await?;
+        serve(listener, app, shutdown).await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -23,7 +23,7 @@
 //! let server = Arc::new(Server::new(catalog, SqliteStorage::open("server.db")?));
 //! let app = router(server, Tokens::load("tokens.toml")?, HttpConfig::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
-//! serve(listener, app, shutdown_signal()).await?;
+//! serve(listener, app, shutdown_signal()?).await?;
 //! # Ok(()) }
 //! ```
 
@@ -136,26 +136,31 @@ pub async fn serve(
         .await
 }
 
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Registers the SIGINT (Ctrl-C) and, on Unix, SIGTERM handlers *now*, and returns the future
+/// that completes on the first of them. Call it before announcing that the server listens: a
+/// signal sent right after the announcement then stops the server gracefully instead of
+/// killing it with the default action. Must be called inside a tokio runtime.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT received, finishing the requests in progress"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received, finishing the requests in progress"),
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received, finishing the requests in progress"),
-        () = terminate => tracing::info!("SIGTERM received, finishing the requests in progress"),
+    {
+        Ok(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("Ctrl-C received, finishing the requests in progress");
+            } else {
+                std::future::pending::<()>().await;
+            }
+        })
     }
 }
