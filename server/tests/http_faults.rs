@@ -361,6 +361,24 @@ fn a_4xx_without_a_protocol_body_is_refused_with_what_came_back() {
 }
 
 #[test]
+fn a_401_without_a_protocol_body_is_refused_unauthorized() {
+    let addr = canned_server(
+        b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 6\r\nconnection: close\r\n\r\nlog in",
+    );
+    let transport = HttpTransport::new(format!("http://{addr}"), "t");
+    match transport.push(&PushRequest::new(1, creates(1, 1))) {
+        Err(TransportError::Refused {
+            status: Some(401),
+            error: syncwright::sync::protocol::ProtocolError::Unauthorized { reason },
+        }) => assert!(
+            reason.contains("HTTP 401 without a protocol error body: log in"),
+            "{reason}"
+        ),
+        other => panic!("expected an `unauthorized` refusal, got {other:?}"),
+    }
+}
+
+#[test]
 fn a_2xx_whose_body_is_not_the_answer_is_retry_later() {
     let addr =
         canned_server(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\n<html>!");
