@@ -11,6 +11,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use http_support::proxy::{Proxy, ProxyFault, read_message};
 use http_support::*;
 use serde_json::json;
 use syncwright::Uuid;

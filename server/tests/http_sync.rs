@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use conflict_scenes::Devices;
-use http_support::{Binary, Proxy, ProxyFault, TestServer, USERS, body_of, token_of, tokens_file};
+use http_support::proxy::{Proxy, ProxyFault, body_of};
+use http_support::{Binary, TestServer, USERS, token_of, tokens_file};
 use sync_app::{Client, Project, Task};
 use syncwright::sync::SyncOptions;
 use syncwright::sync::http::HttpTransport;

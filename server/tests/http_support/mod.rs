@@ -2,8 +2,7 @@
 //! binary as a child process, raw requests, and pulling everything.
 #![allow(dead_code)] // each test file uses its own share
 
-mod proxy;
-pub use proxy::*;
+pub mod proxy;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// One request and the server's answer to it, as sent on the wire.
+pub type Exchange = (Vec<u8>, Vec<u8>);
+
 /// What the proxy does to each exchange.
 #[derive(Clone, Copy)]
 pub enum ProxyFault {
@@ -26,7 +29,7 @@ pub struct Proxy {
     pub addr: SocketAddr,
     /// Every exchange the server answered (the cut ones too): the request and the answer, as
     /// sent on the wire.
-    pub exchanges: Arc<Mutex<Vec<(Vec<u8>, Vec<u8>)>>>,
+    pub exchanges: Arc<Mutex<Vec<Exchange>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -110,7 +113,7 @@ fn relay(
     upstream: SocketAddr,
     fault: ProxyFault,
     n: u64,
-    recorded: &Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+    recorded: &Mutex<Vec<Exchange>>,
 ) -> std::io::Result<()> {
     let request = read_message(&mut client)?;
     let fate = fault.fate(n);
