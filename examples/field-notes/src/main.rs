@@ -43,7 +43,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("field-notes: {reason}\n{}", remote::USAGE);
             std::process::exit(2);
         });
-        return remote::run(&args);
+        if let Err(e) = remote::run(&args) {
+            eprintln!("field-notes: {e}");
+            std::process::exit(1);
+        }
+        return Ok(());
     }
     let dir = args
         .into_iter()

@@ -7,8 +7,9 @@
 //! cargo run -p field-notes -- --server http://127.0.0.1:8787 --token "$TOKEN" /tmp/tablet.db
 //! ```
 //!
-//! Each run writes its note locally first (offline first: the note is kept whatever the network
-//! does), syncs, and lists every note the device holds.
+//! Each run syncs, writes its note (kept locally whatever the network says, and queued until
+//! it syncs), syncs it, and lists every note the device holds. A refused sync (a wrong token)
+//! exits 1 saying why; a network failure only says the changes wait for the next run.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -68,41 +69,28 @@ impl DeviceArgs {
     }
 }
 
-/// Writes the note (if any), syncs once, and prints the device's notes, oldest first.
+/// Syncs, writes the note (if any) and syncs it, then prints the device's notes, oldest first.
 pub fn run(args: &DeviceArgs) -> Result<(), Box<dyn Error>> {
     let db = crate::open_database(&args.db)?;
     let name = args
         .db
         .file_stem()
         .map_or("device".into(), |s| s.to_string_lossy());
-    if let Some(body) = &args.note {
-        // The device's first notebook, or a new one on a device that has none yet.
-        let notebook_id = match db.query::<Notebook>().fetch()?.first() {
-            Some(notebook) => notebook.id,
-            None => {
-                db.insert(&Notebook {
-                    title: "Field notes".into(),
-                    archived: false,
-                })?
-                .id
-            }
-        };
-        db.insert(&Note {
-            notebook_id,
-            body: body.clone(),
-            observed_at: SystemTime::now(),
-            tags: Vec::new(),
-            location: None,
-            priority: 0,
-        })?;
-    }
     let transport = HttpTransport::new(&args.server, &args.token);
-    match db.sync(&transport) {
+    // A sync first, so a new device writes into the notebook the others already share.
+    let mut synced = db.sync(&transport);
+    if let Some(body) = &args.note {
+        // Offline first: the note is written whatever the sync said, and queued until it syncs.
+        write_note(&db, body)?;
+        if synced.is_ok() {
+            synced = db.sync(&transport);
+        }
+    }
+    match synced {
         Ok(report) => println!(
             "{name}: synced with {}: pulled {}, pushed {}",
             args.server, report.pulled, report.pushed
         ),
-        // Offline first: a network failure keeps every change queued for the next run.
         Err(syncwright::Error::SyncStopped { source }) if source.is_retryable() => {
             println!("{name}: not synced ({source}); the changes are kept and sync on the next run")
         }
@@ -116,6 +104,29 @@ pub fn run(args: &DeviceArgs) -> Result<(), Box<dyn Error>> {
     for note in notes {
         println!("note: {}", note.data.body);
     }
+    Ok(())
+}
+
+/// Writes a note into the device's first notebook, or into a new one on a device that has none.
+fn write_note(db: &syncwright::Database, body: &str) -> syncwright::Result<()> {
+    let notebook_id = match db.query::<Notebook>().fetch()?.first() {
+        Some(notebook) => notebook.id,
+        None => {
+            db.insert(&Notebook {
+                title: "Field notes".into(),
+                archived: false,
+            })?
+            .id
+        }
+    };
+    db.insert(&Note {
+        notebook_id,
+        body: body.to_owned(),
+        observed_at: SystemTime::now(),
+        tags: Vec::new(),
+        location: None,
+        priority: 0,
+    })?;
     Ok(())
 }
 
