@@ -19,7 +19,7 @@ use sync_app::{Client, Project, Task};
 use syncwright::sync::SyncOptions;
 use syncwright::sync::http::HttpTransport;
 use syncwright::sync::protocol::{Fields, Outcome, ProtocolError, PushRequest, PushResponse};
-use syncwright::sync::transport::TransportError;
+use syncwright::sync::transport::{Transport, TransportError};
 use syncwright::{Error, QueueStatus, Syncable, Uuid};
 use syncwright_server::Server;
 use syncwright_server::http::HttpConfig;
@@ -143,15 +143,13 @@ impl Rng {
     }
 }
 
-fn live<T: Syncable, X: syncwright::sync::transport::Transport>(client: &Client<X>) -> Vec<Uuid> {
+fn live<T: Syncable, X: Transport>(client: &Client<X>) -> Vec<Uuid> {
     let rows = client.db.query::<T>().fetch().unwrap();
     rows.iter().map(|r| r.id).collect()
 }
 
 /// A device's records, tombstones included, as the server would list them.
-fn records_of<X: syncwright::sync::transport::Transport>(
-    client: &Client<X>,
-) -> BTreeMap<(String, Uuid), (bool, Fields)> {
+fn records_of<X: Transport>(client: &Client<X>) -> BTreeMap<(String, Uuid), (bool, Fields)> {
     let mut out = BTreeMap::new();
     for r in client
         .db
