@@ -391,6 +391,39 @@ fn the_binary_killed_and_restarted_while_an_engine_pushes_deduplicates_the_retri
     let one_round = started.elapsed();
     drop(binary);
 
+    // First the certain case: the binary applies a push, the answer is lost (a proxy cuts
+    // it), and the binary is killed before the engine retries.
+    insert(&client);
+    let mut binary = Binary::start_with_config(&sync_app_config(), &db, &tokens);
+    let proxy = Proxy::start(binary.addr, ProxyFault::CutPushAnswers);
+    let stopped = client.sync_through(&HttpTransport::new(proxy.url(), token_of("ana")), &options);
+    assert!(
+        matches!(&stopped, Err(Error::SyncStopped { source }) if source.is_retryable()),
+        "{stopped:?}"
+    );
+    binary.child.kill().unwrap();
+    binary.child.wait().unwrap();
+    let stored = sync_app::server_records(&sync_app::file_server(&db), &["project"]);
+    assert_eq!(stored.len(), 2 * per_round, "the cut batch was applied");
+    assert_eq!(
+        client.db.status().unwrap().pending,
+        per_round as u64,
+        "its answer was lost"
+    );
+    let binary = Binary::start_with_config(&sync_app_config(), &db, &tokens);
+    client.transport = HttpTransport::new(binary.url(), token_of("ana"));
+    let report = client.sync_through(&client.transport, &options).unwrap();
+    assert_eq!(report.pushed, per_round as u64, "{report:?}");
+    assert_eq!(client.db.status().unwrap().pending, 0);
+    let stored = sync_app::server_records(&sync_app::file_server(&db), &["project"]);
+    assert_eq!(stored.len(), 2 * per_round);
+    assert!(
+        stored.values().all(|(version, _, _)| *version == 1),
+        "the resent batch was applied a second time"
+    );
+    drop(binary);
+
+    // Then kills at points of the sync nobody picks.
     let mut cut = 0;
     for fraction in [4, 2, 1] {
         insert(&client);

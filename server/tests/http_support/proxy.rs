@@ -19,6 +19,8 @@ pub enum ProxyFault {
     CutResponse,
     /// Forwards the request and holds the answer this long before sending it.
     Delay(Duration),
+    /// Cuts the answer of every push (after the server applied it); pulls pass.
+    CutPushAnswers,
     /// Per exchange, from a seeded generator: one in `one_in` requests is dropped unsent, one
     /// in `one_in` answers is cut after the server applied the request; the others pass.
     Seeded { seed: u64, one_in: u64 },
@@ -86,10 +88,14 @@ enum Fate {
 }
 
 impl ProxyFault {
-    /// The fate of exchange `n` (the n-th connection accepted).
-    fn fate(self, n: u64) -> Fate {
+    /// The fate of exchange `n` (the n-th connection accepted), carrying `request`.
+    fn fate(self, n: u64, request: &[u8]) -> Fate {
         match self {
             ProxyFault::CutResponse => Fate::CutResponse,
+            ProxyFault::CutPushAnswers if request.starts_with(b"POST /v1/push ") => {
+                Fate::CutResponse
+            }
+            ProxyFault::CutPushAnswers => Fate::Delay(Duration::ZERO),
             ProxyFault::Delay(delay) => Fate::Delay(delay),
             ProxyFault::Seeded { seed, one_in } => match splitmix64(seed ^ n) % one_in {
                 0 => Fate::DropRequest,
@@ -116,7 +122,7 @@ fn relay(
     recorded: &Mutex<Vec<Exchange>>,
 ) -> std::io::Result<()> {
     let request = read_message(&mut client)?;
-    let fate = fault.fate(n);
+    let fate = fault.fate(n, &request);
     if let Fate::DropRequest = fate {
         return client.shutdown(std::net::Shutdown::Both);
     }
