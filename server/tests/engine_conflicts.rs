@@ -1,369 +1,79 @@
-//! The five conflict strategies: two devices edit the same record offline and sync in both
-//! orders; the outcome is what the strategy says, and after a final sync every device equals
-//! the server (a fresh device pulling everything).
+//! The five conflict strategies, in process: two devices edit the same record offline and
+//! sync in both orders; the outcome is what the strategy says, and after a final sync every
+//! device equals the server. The scenes are in `conflict_scenes/` (`http_sync.rs` plays them
+//! over HTTP).
 
+mod conflict_scenes;
 mod sync_app;
 
 use std::sync::Arc;
 
-use sync_app::*;
-use syncwright::sync::{Choice, FoundBy, Resolution};
-use syncwright::{Record, SyncStatus, Uuid};
+use conflict_scenes::Devices;
+use sync_app::{Client, server};
 use syncwright_server::Server;
+use syncwright_server::transport::InProcessTransport;
 
-/// Which device syncs its offline edit first.
-#[derive(Debug, Clone, Copy)]
-enum First {
-    A,
-    B,
+/// Devices syncing with a fresh in-memory server through the in-process transport.
+struct InProcess(Arc<Server>);
+
+impl Devices for InProcess {
+    type T = InProcessTransport;
+    fn device(&self) -> Client {
+        Client::new(&self.0)
+    }
 }
 
-const BOTH_ORDERS: [First; 2] = [First::A, First::B];
-
-/// Two devices holding the synced record `id`, created by A as `M::new("title", "body")`.
-struct Scene<M> {
-    server: Arc<Server>,
-    a: Client,
-    b: Client,
-    id: Uuid,
-    _memo: std::marker::PhantomData<M>,
-}
-
-impl<M: Memo> Scene<M> {
-    fn new() -> Self {
-        let server = server();
-        let (a, b) = (Client::new(&server), Client::new(&server));
-        let id = a.db.insert(&M::new("title", "body")).unwrap().id;
-        a.sync();
-        b.sync();
-        Scene {
-            server,
-            a,
-            b,
-            id,
-            _memo: std::marker::PhantomData,
-        }
-    }
-
-    /// A edits at +10 ms, B at +20 ms (B's change is the later one), both offline.
-    fn edit(&self, a: M, b: M) {
-        self.a.later(10);
-        self.a.db.update(self.id, &a).unwrap();
-        self.b.later(20);
-        self.b.db.update(self.id, &b).unwrap();
-    }
-
-    /// Syncs the two devices in `first` order; returns the second device's report.
-    fn sync_in(&self, first: First) -> syncwright::sync::SyncReport {
-        let (one, two) = match first {
-            First::A => (&self.a, &self.b),
-            First::B => (&self.b, &self.a),
-        };
-        one.sync();
-        two.sync()
-    }
-
-    fn record(&self, client: &Client) -> Record<M> {
-        client
-            .db
-            .get_including_deleted::<M>(self.id)
-            .unwrap()
-            .expect("the record is there")
-    }
-
-    /// After a final round, both devices and a fresh one (the server's state) hold the same
-    /// record, synced, with nothing left in a queue; returns it.
-    fn converged(&self) -> M {
-        self.a.sync();
-        self.b.sync();
-        self.a.sync();
-        let fresh = Client::new(&self.server);
-        fresh.sync();
-        let server = self.record(&fresh);
-        for (name, client) in [("A", &self.a), ("B", &self.b)] {
-            let local = self.record(client);
-            assert_eq!(
-                local.data, server.data,
-                "device {name} differs from the server"
-            );
-            assert_eq!(local.is_deleted, server.is_deleted);
-            assert_eq!(local.sync_status, SyncStatus::Synced, "device {name}");
-            assert!(
-                client.db.queue().open_entries().unwrap().is_empty(),
-                "device {name} still has queued changes"
-            );
-        }
-        server.data
-    }
+fn in_process() -> InProcess {
+    InProcess(server())
 }
 
 #[test]
 fn lww_keeps_the_later_write_in_both_orders() {
-    for first in BOTH_ORDERS {
-        let scene = Scene::<Project>::new();
-        scene.edit(Project::new("by A", "body"), Project::new("by B", "body"));
-        let report = scene.sync_in(first);
-        let winner = scene.converged();
-        assert_eq!(winner.title(), "by B", "{first:?} first: B wrote later");
-        assert!(
-            report.conflicts.len() <= 1,
-            "{first:?}: one conflict at most: {report:?}"
-        );
-    }
+    conflict_scenes::lww_keeps_the_later_write_in_both_orders(in_process);
 }
 
 #[test]
 fn lww_ties_go_to_the_server() {
-    for first in BOTH_ORDERS {
-        let scene = Scene::<Project>::new();
-        // Both edit at the same millisecond.
-        scene.a.later(10);
-        scene.b.later(10);
-        scene
-            .a
-            .db
-            .update(scene.id, &Project::new("by A", "body"))
-            .unwrap();
-        scene
-            .b
-            .db
-            .update(scene.id, &Project::new("by B", "body"))
-            .unwrap();
-        scene.sync_in(first);
-        let expected = match first {
-            First::A => "by A",
-            First::B => "by B",
-        };
-        assert_eq!(
-            scene.converged().title(),
-            expected,
-            "{first:?} reached the server first"
-        );
-    }
+    conflict_scenes::lww_ties_go_to_the_server(in_process);
 }
 
 #[test]
 fn lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock() {
-    let scene = Scene::<Project>::new();
-    // A's clock runs far ahead: its edit is stamped an hour in the future.
-    scene.a.later(3_600_000);
-    scene
-        .a
-        .db
-        .update(scene.id, &Project::new("by A", "body"))
-        .unwrap();
-    scene.a.sync();
-    // B sees A's version, then edits it with its slow clock: cause before effect.
-    scene.b.sync();
-    scene.b.later(10);
-    let edited = scene
-        .b
-        .db
-        .update(scene.id, &Project::new("by B after A", "body"))
-        .unwrap();
-    assert!(edited.updated_at > scene.record(&scene.a).updated_at);
-    assert_eq!(scene.converged().title(), "by B after A");
+    conflict_scenes::lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(
+        in_process,
+    );
 }
 
 #[test]
 fn server_wins_keeps_whatever_reached_the_server_first() {
-    for first in BOTH_ORDERS {
-        let scene = Scene::<MemoServer>::new();
-        scene.edit(
-            MemoServer::new("by A", "body"),
-            MemoServer::new("by B", "body"),
-        );
-        let report = scene.sync_in(first);
-        let expected = match first {
-            First::A => "by A",
-            First::B => "by B",
-        };
-        assert_eq!(report.conflicts.len(), 1, "{report:?}");
-        assert_eq!(report.conflicts[0].resolution, Resolution::ServerKept);
-        assert_eq!(scene.converged().title(), expected, "{first:?} first");
-    }
+    conflict_scenes::server_wins_keeps_whatever_reached_the_server_first(in_process);
 }
 
 #[test]
 fn client_wins_keeps_the_change_of_the_device_that_syncs_last() {
-    for first in BOTH_ORDERS {
-        let scene = Scene::<MemoClient>::new();
-        scene.edit(
-            MemoClient::new("by A", "body"),
-            MemoClient::new("by B", "body"),
-        );
-        let report = scene.sync_in(first);
-        let expected = match first {
-            First::A => "by B",
-            First::B => "by A",
-        };
-        assert_eq!(report.conflicts.len(), 1, "{report:?}");
-        assert_eq!(report.conflicts[0].resolution, Resolution::LocalResent);
-        assert_eq!(scene.converged().title(), expected, "{first:?} first");
-    }
+    conflict_scenes::client_wins_keeps_the_change_of_the_device_that_syncs_last(in_process);
 }
 
 #[test]
 fn field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field() {
-    for first in BOTH_ORDERS {
-        let scene = Scene::<MemoField>::new();
-        // A changes the title, B the body: both survive.
-        scene.edit(
-            MemoField::new("by A", "body"),
-            MemoField::new("title", "by B"),
-        );
-        scene.sync_in(first);
-        let merged = scene.converged();
-        assert_eq!(
-            (merged.title(), merged.body()),
-            ("by A", "by B"),
-            "{first:?} first"
-        );
-
-        // Both change the title; B's edit is the later one.
-        scene.edit(MemoField::new("A2", "by B"), MemoField::new("B2", "by B"));
-        scene.sync_in(first);
-        assert_eq!(scene.converged().title(), "B2", "{first:?} first");
-    }
+    conflict_scenes::field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(
+        in_process,
+    );
 }
 
 #[test]
 fn manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution() {
-    for first in BOTH_ORDERS {
-        let scene = Scene::<MemoManual>::new();
-        scene.edit(
-            MemoManual::new("by A", "body"),
-            MemoManual::new("by B", "body"),
-        );
-        let report = scene.sync_in(first);
-        let (second, mine, theirs) = match first {
-            First::A => (&scene.b, "by B", "by A"),
-            First::B => (&scene.a, "by A", "by B"),
-        };
-        assert_eq!(report.conflicts.len(), 1, "{report:?}");
-        assert_eq!(report.conflicts[0].resolution, Resolution::Manual);
-        assert_eq!(report.conflicts[0].found_by, FoundBy::Pull);
-        let record = scene.record(second);
-        assert_eq!(record.sync_status, SyncStatus::Conflict);
-        assert_eq!(
-            record.title(),
-            mine,
-            "the local version stays until resolved"
-        );
-
-        let conflicts = second.db.conflicts().unwrap();
-        assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].id, scene.id);
-        assert_eq!(conflicts[0].local["title"], mine);
-        assert_eq!(conflicts[0].server.fields["title"], theirs);
-        assert_eq!(second.db.status().unwrap().conflicts, 1);
-
-        // Syncing again leaves it waiting for the app.
-        second.sync();
-        assert_eq!(scene.record(second).sync_status, SyncStatus::Conflict);
-
-        let mut merged = serde_json::Map::new();
-        merged.insert("title".into(), format!("{mine} + {theirs}").into());
-        second
-            .db
-            .resolve_conflict::<MemoManual>(scene.id, Choice::Merged(merged))
-            .unwrap();
-        assert!(second.db.conflicts().unwrap().is_empty());
-        let resolved = scene.converged();
-        assert_eq!(
-            resolved.title(),
-            format!("{mine} + {theirs}"),
-            "{first:?} first"
-        );
-
-        let logged = logged_resolutions(second, scene.id);
-        assert!(
-            logged.iter().any(|r| r.starts_with("manual: waiting"))
-                && logged.iter().any(|r| r == "manual: merged"),
-            "the conflict and its resolution are in _sync_log: {logged:?}"
-        );
-    }
+    conflict_scenes::manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(
+        in_process,
+    );
 }
 
 #[test]
 fn manual_resolution_by_choosing_a_side() {
-    for (choice, expected) in [(Choice::Local, "by B"), (Choice::Server, "by A")] {
-        let scene = Scene::<MemoManual>::new();
-        scene.edit(
-            MemoManual::new("by A", "body"),
-            MemoManual::new("by B", "body"),
-        );
-        scene.sync_in(First::A);
-        scene
-            .b
-            .db
-            .resolve_conflict::<MemoManual>(scene.id, choice.clone())
-            .unwrap();
-        assert_eq!(scene.converged().title(), expected, "{choice:?}");
-    }
+    conflict_scenes::manual_resolution_by_choosing_a_side(in_process);
 }
 
 #[test]
 fn a_push_answered_conflict_is_resolved_by_the_strategy() {
-    // B pulls nothing new before pushing: its edit reaches the server on an old base.
-    let scene = Scene::<MemoClient>::new();
-    scene.edit(
-        MemoClient::new("by A", "body"),
-        MemoClient::new("by B", "body"),
-    );
-    scene.a.sync();
-    let options = syncwright::sync::SyncOptions::new();
-    // Push only: a transport that answers pulls with nothing new.
-    let report = scene
-        .b
-        .sync_through(&PushOnly(&scene.b.transport), &options)
-        .unwrap();
-    assert_eq!(report.conflicts.len(), 1, "{report:?}");
-    assert_eq!(report.conflicts[0].found_by, FoundBy::Push);
-    assert_eq!(scene.converged().title(), "by B");
-}
-
-/// Every conflict and resolution `_sync_log` holds for record `id`.
-fn logged_resolutions(client: &Client, id: Uuid) -> Vec<String> {
-    client.db.conflict_log(id).unwrap()
-}
-
-/// Projects are `lww`: the memo interface over their name.
-impl Memo for Project {
-    fn new(title: &str, _body: &str) -> Self {
-        Project {
-            name: title.to_owned(),
-            archived: false,
-            budget: 0,
-        }
-    }
-    fn title(&self) -> &str {
-        &self.name
-    }
-    fn body(&self) -> &str {
-        ""
-    }
-}
-
-/// Answers every pull with "nothing new" (the request's cursors back), pushes through.
-struct PushOnly<'t>(&'t syncwright_server::transport::InProcessTransport);
-
-impl syncwright::sync::transport::Transport for PushOnly<'_> {
-    fn pull(
-        &self,
-        request: &syncwright::sync::protocol::PullRequest,
-    ) -> Result<syncwright::sync::protocol::PullResponse, syncwright::sync::transport::TransportError>
-    {
-        let mut page = self.0.pull(request)?;
-        page.changes.clear();
-        page.has_more = false;
-        Ok(page)
-    }
-    fn push(
-        &self,
-        request: &syncwright::sync::protocol::PushRequest,
-    ) -> Result<syncwright::sync::protocol::PushResponse, syncwright::sync::transport::TransportError>
-    {
-        self.0.push(request)
-    }
+    conflict_scenes::a_push_answered_conflict_is_resolved_by_the_strategy(in_process);
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use http_support::*;
 use serde_json::json;
 use syncwright::Uuid;
-use syncwright::sync::protocol::{PushRequest, RemoteRecord};
+use syncwright::sync::protocol::{ProtocolError, PullRequest, PushRequest, RemoteRecord};
 use syncwright::sync::transport::{Transport, TransportError};
 use syncwright_server::tokens::{Tokens, TokensError, hash_token};
 
@@ -57,6 +57,7 @@ fn a_push_without_a_token_is_401_and_applies_nothing() {
     let server = TestServer::start();
     let answer = push_with_header(&server, None);
     assert_eq!(answer.status, 401);
+    assert_eq!(answer.code(), "unauthorized");
     assert!(
         answer.message().contains("no `Authorization` header"),
         "{}",
@@ -70,6 +71,7 @@ fn a_push_with_an_unknown_token_is_401_and_applies_nothing() {
     let server = TestServer::start();
     let answer = push_with_header(&server, Some("Bearer not-a-known-token"));
     assert_eq!(answer.status, 401);
+    assert_eq!(answer.code(), "unauthorized");
     assert!(
         answer.message().contains("not in the server's tokens file"),
         "{}",
@@ -83,6 +85,7 @@ fn a_token_that_is_not_a_bearer_token_is_401() {
     let server = TestServer::start();
     let answer = push_with_header(&server, Some(&format!("Basic {}", token_of("ana"))));
     assert_eq!(answer.status, 401);
+    assert_eq!(answer.code(), "unauthorized");
     assert!(
         answer.message().contains("not `Bearer <token>`"),
         "{}",
@@ -92,14 +95,27 @@ fn a_token_that_is_not_a_bearer_token_is_401() {
 }
 
 #[test]
-fn the_http_transport_with_a_wrong_token_is_refused_with_401() {
+fn the_http_transport_with_a_wrong_token_is_refused_unauthorized_not_retried() {
     let server = TestServer::start();
     let transport = syncwright::sync::http::HttpTransport::new(server.url(), "wrong");
-    match transport.push(&a_push()).unwrap_err() {
-        TransportError::Refused {
-            status: Some(401), ..
-        } => {}
-        other => panic!("expected a 401 refusal, got {other:?}"),
+    for error in [
+        transport.push(&a_push()).unwrap_err(),
+        transport
+            .pull(&PullRequest::new(
+                1,
+                [("project".to_string(), None)].into(),
+                10,
+            ))
+            .unwrap_err(),
+    ] {
+        assert!(!error.is_retryable(), "{error:?}");
+        match error {
+            TransportError::Refused {
+                status: Some(401),
+                error: ProtocolError::Unauthorized { reason },
+            } => assert!(reason.contains("tokens file"), "{reason}"),
+            other => panic!("expected an `unauthorized` 401 refusal, got {other:?}"),
+        }
     }
     assert!(anas_records(&server).is_empty());
 }

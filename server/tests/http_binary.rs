@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use http_support::*;
+use syncwright::sync::transport::Transport;
 use syncwright_server::tokens::hash_token;
 
 fn binary() -> Command {
@@ -162,4 +163,72 @@ fn an_unwritable_database_path_is_a_clear_error() {
             "writable",
         ],
     );
+}
+
+/// The lines of the first ```sh block after `heading` in the workspace README.
+fn readme_block(heading: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(fixtures().join("../README.md")).unwrap();
+    let after = &readme[readme.find(heading).expect("the heading is there")..];
+    let block = after.split("```sh\n").nth(1).expect("a sh block follows");
+    block[..block.find("```").unwrap()]
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_readme_server_commands_run_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = readme_block("## The sync server");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let bin = env!("CARGO_BIN_EXE_syncwright-server");
+    // As written, from a folder holding `fixtures/`, with the built binary for `cargo run` and
+    // a free port for 8787.
+    let as_run = |line: &str| {
+        line.replace("cargo run -q -p syncwright-server --", bin)
+            .replace("cargo run -p syncwright-server --", bin)
+            .replace("127.0.0.1:8787", "127.0.0.1:0")
+            .replace("fixtures/", &format!("{}/", fixtures().display()))
+    };
+    let token = "ana-readme-token-42";
+    let tokens = Command::new("sh")
+        .args(["-c", &as_run(&lines[0])])
+        .env("ANA_TOKEN", token)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(tokens.status.success(), "{tokens:?}");
+    let mut child = Command::new("sh")
+        .args(["-c", &format!("exec {}", as_run(&lines[1]))])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (found, address) = std::sync::mpsc::channel();
+    // Reads the address, then keeps draining the log so the server never writes to a closed
+    // pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(stderr).map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                let _ = found.send(addr.split_whitespace().next().unwrap().to_string());
+            }
+        }
+    });
+    let Ok(url) = address.recv_timeout(Duration::from_secs(30)) else {
+        let _ = child.kill();
+        panic!("the README's server did not start: {:?}", child.wait());
+    };
+    // The tokens file the README's first line wrote lets ana in, and only with her token.
+    let ana = syncwright::sync::http::HttpTransport::new(&url, token);
+    let pulled = pull_all(&ana, 5, &["project"]);
+    let refused = syncwright::sync::http::HttpTransport::new(&url, "not-ana").pull(
+        &syncwright::sync::protocol::PullRequest::new(5, [("project".into(), None)].into(), 1),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(pulled.is_empty());
+    assert!(!refused.unwrap_err().is_retryable());
+    assert!(dir.path().join("server.db").exists(), "`--db server.db`");
 }

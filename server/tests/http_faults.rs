@@ -6,13 +6,12 @@ mod common;
 mod http_support;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use http_support::proxy::{Proxy, ProxyFault, read_message};
 use http_support::*;
 use serde_json::json;
 use syncwright::Uuid;
@@ -22,110 +21,6 @@ use syncwright::sync::transport::{RetryCause, Transport, TransportError};
 use syncwright_server::Server;
 use syncwright_server::http::HttpConfig;
 use syncwright_server::storage::{ReadPage, Scan, SqliteStorage, Storage, StorageError, WriteTx};
-
-/// What the proxy does to each exchange.
-#[derive(Clone, Copy)]
-enum ProxyFault {
-    /// Forwards the request, reads the server's whole answer, and closes the client's
-    /// connection without sending it.
-    CutResponse,
-    /// Forwards the request and holds the answer this long before sending it.
-    Delay(Duration),
-}
-
-/// A one-request-per-connection HTTP proxy on 127.0.0.1:0 that injects a fault.
-struct Proxy {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Proxy {
-    fn start(upstream: SocketAddr, fault: ProxyFault) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::spawn(move || {
-            for client in listener.incoming() {
-                if stopping.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(client) = client else { continue };
-                std::thread::spawn(move || {
-                    let _ = relay(client, upstream, fault);
-                });
-            }
-        });
-        Proxy {
-            addr,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn relay(mut client: TcpStream, upstream: SocketAddr, fault: ProxyFault) -> std::io::Result<()> {
-    let request = read_message(&mut client)?;
-    let mut server = TcpStream::connect(upstream)?;
-    server.write_all(&request)?;
-    let response = read_message(&mut server)?;
-    match fault {
-        ProxyFault::CutResponse => {
-            client.shutdown(std::net::Shutdown::Both)?;
-        }
-        ProxyFault::Delay(delay) => {
-            std::thread::sleep(delay);
-            client.write_all(&response)?;
-        }
-    }
-    Ok(())
-}
-
-/// Reads one HTTP message (head and a `content-length` body) off `stream`.
-fn read_message(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut message = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(at) = message.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        message.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&message[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .map_or(0, |value| value.trim().parse().unwrap());
-    while message.len() < head_end + length {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        message.extend_from_slice(&chunk[..n]);
-    }
-    Ok(message)
-}
 
 fn creates(count: usize, schema_version: u32) -> Vec<Mutation> {
     (0..count)
@@ -357,6 +252,24 @@ fn a_4xx_without_a_protocol_body_is_refused_with_what_came_back() {
             "{reason}"
         ),
         other => panic!("expected a 403 refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_401_without_a_protocol_body_is_refused_unauthorized() {
+    let addr = canned_server(
+        b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 6\r\nconnection: close\r\n\r\nlog in",
+    );
+    let transport = HttpTransport::new(format!("http://{addr}"), "t");
+    match transport.push(&PushRequest::new(1, creates(1, 1))) {
+        Err(TransportError::Refused {
+            status: Some(401),
+            error: syncwright::sync::protocol::ProtocolError::Unauthorized { reason },
+        }) => assert!(
+            reason.contains("HTTP 401 without a protocol error body: log in"),
+            "{reason}"
+        ),
+        other => panic!("expected an `unauthorized` refusal, got {other:?}"),
     }
 }
 

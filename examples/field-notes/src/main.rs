@@ -6,8 +6,12 @@
 //! ```sh
 //! cargo run -p field-notes -- /tmp/field-notes
 //! ```
+//!
+//! With `--server URL --token TOKEN`, the process is instead one device syncing through a
+//! running `syncwright-server` over HTTP (see `remote.rs` and the README).
 
 mod model;
+mod remote;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -33,8 +37,21 @@ mod generated {
 use generated::Reading;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a.starts_with("--")) {
+        let args = remote::DeviceArgs::parse(args).unwrap_or_else(|reason| {
+            eprintln!("field-notes: {reason}\n{}", remote::USAGE);
+            std::process::exit(2);
+        });
+        if let Err(e) = remote::run(&args) {
+            eprintln!("field-notes: {e}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
+    let dir = args
+        .into_iter()
+        .next()
         .unwrap_or_else(|| "field-notes".to_string());
     std::fs::create_dir_all(&dir)?;
     let outcome = run(Path::new(&dir))?;
@@ -43,6 +60,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcome.note.body, outcome.note.priority, outcome.notebook.title
     );
     Ok(())
+}
+
+/// A device's database at `path` (created when missing), migrated to this build's schema.
+fn open_database(path: &Path) -> syncwright::Result<Database> {
+    let db = Database::open_with(
+        path,
+        &MIGRATIONS,
+        &[Notebook::ENTITY, Note::ENTITY, Reading::ENTITY],
+    )?;
+    assert_eq!(db.schema_version(), SCHEMA_VERSION);
+    Ok(db)
 }
 
 /// What both devices hold at the end.
@@ -62,12 +90,7 @@ struct Device {
 impl Device {
     fn open(name: &'static str, dir: &Path, server: &Arc<Server>) -> syncwright::Result<Device> {
         let path = dir.join(format!("{name}.db"));
-        let db = Database::open_with(
-            &path,
-            &MIGRATIONS,
-            &[Notebook::ENTITY, Note::ENTITY, Reading::ENTITY],
-        )?;
-        assert_eq!(db.schema_version(), SCHEMA_VERSION);
+        let db = open_database(&path)?;
         println!(
             "opened {} at schema version {}",
             path.display(),

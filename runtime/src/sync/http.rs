@@ -9,7 +9,8 @@
 //! | no connection, a broken one, an unreadable answer | [`TransportError::RetryLater`] ([`RetryCause::Network`]) |
 //! | no answer within the timeouts | [`TransportError::RetryLater`] ([`RetryCause::Timeout`]) |
 //! | 5xx (or another non-2xx, non-4xx status) | [`TransportError::RetryLater`] ([`RetryCause::Server`]) |
-//! | 4xx | [`TransportError::Refused`] with the server's [`ProtocolError`] and status |
+//! | 401 | [`TransportError::Refused`] with [`ProtocolError::Unauthorized`] (not retried: the same token gets the same answer) |
+//! | another 4xx | [`TransportError::Refused`] with the server's [`ProtocolError`] and status |
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -170,10 +171,17 @@ fn retry_after(error: &ureq::Error) -> TransportError {
 }
 
 /// The server's refusal in a 4xx body, or, when the body is not the protocol's error (a proxy
-/// answered), an `invalid_request` saying what came back.
+/// answered), an `unauthorized` for a 401 and an `invalid_request` otherwise, saying what came
+/// back.
 fn refusal(status: u16, body: &[u8]) -> ProtocolError {
     match serde_json::from_slice::<ErrorResponse>(body) {
         Ok(response) => response.error,
+        Err(_) if status == 401 => ProtocolError::Unauthorized {
+            reason: format!(
+                "HTTP 401 without a protocol error body: {}",
+                String::from_utf8_lossy(body)
+            ),
+        },
         Err(_) => ProtocolError::InvalidRequest {
             reason: format!(
                 "HTTP {status} without a protocol error body: {}",

@@ -378,6 +378,14 @@ pub enum ProtocolError {
         /// What is wrong.
         reason: String,
     },
+    /// The request carries no credentials the server accepts (over HTTP: status 401, no
+    /// `Authorization: Bearer <token>` header or a token the server does not know). Nothing
+    /// was applied; sending it again with the same credentials gets the same answer.
+    #[error("unauthorized: {reason}")]
+    Unauthorized {
+        /// What is wrong with the credentials (never the token itself).
+        reason: String,
+    },
 }
 
 /// One mutation of a refused batch and why it was refused.

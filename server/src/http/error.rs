@@ -71,7 +71,7 @@ impl IntoResponse for ApiError {
         let (status, error) = match self {
             ApiError::Unauthorized(reason) => (
                 StatusCode::UNAUTHORIZED,
-                ProtocolError::InvalidRequest {
+                ProtocolError::Unauthorized {
                     reason: format!(
                         "{reason}; send `Authorization: Bearer <token>` with a token the server \
                          knows"

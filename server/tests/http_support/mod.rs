@@ -2,6 +2,8 @@
 //! binary as a child process, raw requests, and pulling everything.
 #![allow(dead_code)] // each test file uses its own share
 
+pub mod proxy;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -236,10 +238,18 @@ impl Binary {
     /// Starts the binary serving `fixtures/field-service` with its state in `db` and its users
     /// in `tokens`, and waits until it listens.
     pub fn start(db: &Path, tokens: &Path) -> Binary {
-        let config = fixtures().join("field-service/syncwright.toml");
+        Binary::start_with_config(
+            &fixtures().join("field-service/syncwright.toml"),
+            db,
+            tokens,
+        )
+    }
+
+    /// Starts the binary serving the project whose `syncwright.toml` is `config`.
+    pub fn start_with_config(config: &Path, db: &Path, tokens: &Path) -> Binary {
         let mut child = Command::new(env!("CARGO_BIN_EXE_syncwright-server"))
             .arg("--config")
-            .arg(&config)
+            .arg(config)
             .arg("--db")
             .arg(db)
             .args(["--listen", "127.0.0.1:0", "--tokens"])

@@ -188,11 +188,12 @@ pub fn no_backoff() -> RetryPolicy {
     }
 }
 
-/// One device of user `ana`: a database at `version` with its own clock, and its transport.
-pub struct Client {
+/// One device of user `ana`: a database at `version` with its own clock, and its transport
+/// (in process unless built with [`Client::over`]).
+pub struct Client<T: Transport = InProcessTransport> {
     pub db: Database,
     pub clock: Arc<ManualClock>,
-    pub transport: InProcessTransport,
+    pub transport: T,
 }
 
 impl Client {
@@ -203,6 +204,17 @@ impl Client {
 
     /// A client of `server` at schema `version`.
     pub fn at_version(server: &Arc<Server>, version: u32) -> Client {
+        Client::over_at_version(InProcessTransport::new(server.clone(), "ana"), version)
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// A v2 client, in memory, syncing through `transport` (e.g. an `HttpTransport`).
+    pub fn over(transport: T) -> Client<T> {
+        Client::over_at_version(transport, 2)
+    }
+
+    fn over_at_version(transport: T, version: u32) -> Client<T> {
         let clock = Arc::new(ManualClock::new(start()));
         let entities = if version == 1 {
             entities_v1()
@@ -219,7 +231,7 @@ impl Client {
         Client {
             db,
             clock,
-            transport: InProcessTransport::new(server.clone(), "ana"),
+            transport,
         }
     }
 

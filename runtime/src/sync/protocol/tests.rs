@@ -196,6 +196,11 @@ fn every_protocol_error_round_trips_with_its_message() {
                 "idempotency key 9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d appears twice in the batch"
                     .into(),
         },
+        ProtocolError::Unauthorized {
+            reason: "the token is not in the server's tokens file; send `Authorization: Bearer \
+                     <token>` with a token the server knows"
+                .into(),
+        },
     ];
     let bodies: Vec<ErrorResponse> = errors.into_iter().map(ErrorResponse::from).collect();
     let json: Vec<String> = bodies.iter().map(round_trip).collect();
