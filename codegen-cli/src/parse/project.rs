@@ -96,6 +96,12 @@ pub fn parse_project(
         "`[output]`",
     );
     output.check_keys(symbol::OUTPUT_KEYS, &[], "output", diags);
+    reader(
+        file,
+        sub_table(file, document, symbol::ADOPTED, &empty, diags),
+        "`[adopted]`",
+    )
+    .check_keys(symbol::ADOPTED_KEYS, &[], "adopted", diags);
 
     let version = match schema.get(symbol::VERSION) {
         Some(entry) => match &entry.value.raw {
