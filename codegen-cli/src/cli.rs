@@ -39,16 +39,16 @@ pub enum Command {
 
 /// `syncwright import` arguments: exactly one source.
 #[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false, id = "source")]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["from", "room", "drift"])))]
 pub struct ImportArgs {
     /// A SQLite database of the app (opened read-only, never modified).
-    #[arg(long, value_name = "DB", group = "source")]
+    #[arg(long, value_name = "DB")]
     pub from: Option<PathBuf>,
     /// A Room schema export (`schemas/<db>/<version>.json`).
-    #[arg(long, value_name = "JSON", group = "source")]
+    #[arg(long, value_name = "JSON")]
     pub room: Option<PathBuf>,
     /// A Drift schema dump (`drift_schema_vN.json`).
-    #[arg(long, value_name = "JSON", group = "source")]
+    #[arg(long, value_name = "JSON")]
     pub drift: Option<PathBuf>,
     /// The folder the project is written to (default: the current directory).
     #[arg(long, value_name = "DIR", default_value = ".")]
