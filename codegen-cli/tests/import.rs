@@ -138,6 +138,25 @@ fn inspect_leaves_the_live_database_byte_identical() {
 }
 
 #[test]
+fn inspecting_a_wal_database_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("wal #1?.db");
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(conn); // checkpoints and removes the log, as an app that closed it cleanly
+    let before = std::fs::read(&db).unwrap();
+    inspect(&db, None).unwrap();
+    read_source(&ImportSource::Database(db.clone())).unwrap();
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["wal #1?.db"], "no -wal or -shm file may appear");
+    assert!(std::fs::read(&db).unwrap() == before);
+}
+
+#[test]
 fn import_refuses_a_folder_that_already_holds_a_project() {
     let dir = tempfile::tempdir().unwrap();
     let db = clinic_db(dir.path());
@@ -298,4 +317,117 @@ fn inspect_reports_statuses_queue_failures_and_drift_of_an_adopted_database() {
         .unwrap();
     let drift = inspect(&db, Some(&config)).unwrap().drift.unwrap();
     assert_eq!(drift, ["table `rooms`: column `wing` is not expected"]);
+}
+
+/// A database of the field-service fixture at its latest version, its history recorded with
+/// the project's checksums except for `tampered` (0 for none).
+fn field_service_db(dir: &Path, tampered: i64) -> (std::path::PathBuf, std::path::PathBuf) {
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/field-service/syncwright.toml");
+    let project = syncwright_codegen::load_project(&config).unwrap();
+    let rendered = syncwright_codegen::rendered_migrations(&project).unwrap();
+    let db = dir.join("field.db");
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch(&rendered.schema.sql).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE _sync_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+         checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .unwrap();
+    for step in &rendered.steps {
+        let sum = if i64::from(step.version) == tampered {
+            "0".repeat(64)
+        } else {
+            step.checksum.clone()
+        };
+        conn.execute(
+            "INSERT INTO _sync_migrations VALUES (?1, ?2, ?3, 1700000000000)",
+            (step.version, &step.name, sum),
+        )
+        .unwrap();
+    }
+    conn.pragma_update(None, "user_version", rendered.version)
+        .unwrap();
+    (db, config)
+}
+
+#[test]
+fn inspect_verifies_each_applied_migrations_checksum_against_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, config) = field_service_db(dir.path(), 2);
+    let report = inspect(&db, Some(&config)).unwrap();
+    assert_eq!(report.schema_version, 5);
+    let verified: Vec<(i64, Option<bool>)> = report
+        .migrations
+        .iter()
+        .map(|m| (m.version, m.checksum_verified))
+        .collect();
+    assert_eq!(
+        verified,
+        [
+            (1, Some(true)),
+            (2, Some(false)),
+            (3, Some(true)),
+            (4, Some(true)),
+            (5, Some(true))
+        ]
+    );
+    assert_eq!(
+        report.drift.as_deref(),
+        Some(&[][..]),
+        "a fresh install matches its specs"
+    );
+    assert!(report.to_text().contains("CHECKSUM DIFFERS"));
+}
+
+#[test]
+fn the_cli_imports_and_inspects_without_touching_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic_db(dir.path());
+    let before = std::fs::read(&db).unwrap();
+    let syncwright = || std::process::Command::new(env!("CARGO_BIN_EXE_syncwright"));
+    let project = dir.path().join("app");
+    let output = syncwright()
+        .args(["import", "--rows-synced", "--from"])
+        .arg(&db)
+        .arg("--into")
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(read(&project.join("syncwright.toml")).contains("existing_rows = \"synced\""));
+
+    let output = syncwright()
+        .arg("inspect")
+        .arg(&db)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema_version"], 0);
+    assert!(json["drift"].is_null(), "no project, no drift check");
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "the CLI changed the database"
+    );
+
+    // A second import into the same folder is refused, exit code 1.
+    let output = syncwright()
+        .args(["import", "--from"])
+        .arg(&db)
+        .arg("--into")
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
 }

@@ -12,18 +12,44 @@ use super::schema::{
 };
 
 /// Opens `path` read-only; an error names what failed.
+///
+/// A database whose write-ahead log is checkpointed (no `-wal` file next to it) is opened
+/// `immutable`: SQLite then takes no locks and creates no `-shm`/`-wal` files, so nothing at
+/// all appears next to the app's database. With a `-wal` file (the app has it open, or did
+/// not close it), the log holds committed rows, so it is opened `mode=ro` to read them.
 pub fn open_read_only(path: &Path) -> Result<Connection, String> {
     if !path.is_file() {
         return Err("no such file".to_owned());
     }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let mode = if Path::new(&wal).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    let uri = format!("{}?{mode}", file_uri(path));
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| e.to_string())?;
+    let conn = Connection::open_with_flags(uri, flags).map_err(|e| e.to_string())?;
     // `query_only` refuses any write this connection might attempt, even by mistake.
     conn.pragma_update(None, "query_only", true)
         .map_err(|e| e.to_string())?;
     Ok(conn)
+}
+
+/// A `file:` URI for `path`, with the characters URIs reserve percent-encoded.
+fn file_uri(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut uri = String::from("file:");
+    for byte in text.bytes() {
+        match byte {
+            b'?' | b'#' | b'%' | b' ' => uri.push_str(&format!("%{byte:02X}")),
+            _ => uri.push(char::from(byte)),
+        }
+    }
+    uri
 }
 
 /// Reads every app table of `conn` (neither SQLite's `sqlite_*` nor syncwright's `_sync*`).
