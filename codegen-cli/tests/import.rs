@@ -431,3 +431,23 @@ fn the_cli_imports_and_inspects_without_touching_the_database() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
 }
+
+#[test]
+fn generate_on_an_adopted_project_points_at_the_adoption_path_instead_of_failing_on_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic_db(dir.path());
+    let project = dir.path().join("app");
+    import(&ImportSource::Database(db), &project, ExistingRows::Pending).unwrap();
+    let err = syncwright_codegen::generate(project.join("syncwright.toml")).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("syncwright.toml:7:"),
+        "points at `[adopted]`: {message}"
+    );
+    assert!(
+        message.contains("do not release adopted tables yet"),
+        "{message}"
+    );
+    assert!(message.contains("syncwright::adopt"), "{message}");
+    assert!(!project.join("migrations").exists(), "nothing is written");
+}
