@@ -451,3 +451,22 @@ fn generate_on_an_adopted_project_points_at_the_adoption_path_instead_of_failing
     assert!(message.contains("syncwright::adopt"), "{message}");
     assert!(!project.join("migrations").exists(), "nothing is written");
 }
+
+#[test]
+fn tables_that_would_share_an_entity_name_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE UserData (k INTEGER PRIMARY KEY); CREATE TABLE user_data (k INTEGER PRIMARY KEY);")
+        .unwrap();
+    let project = dir.path().join("app");
+    let message = import(&ImportSource::Database(db), &project, ExistingRows::Pending)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("`UserData` and `user_data` would both be the entity `user_data`"),
+        "{message}"
+    );
+    assert!(!project.exists(), "nothing is written");
+}

@@ -90,6 +90,18 @@ fn adoption_problems(schema: &ImportedSchema) -> Vec<String> {
     if schema.tables.is_empty() {
         problems.push("it has no tables to adopt".to_owned());
     }
+    // Two tables whose entity names collide (`UserData`, `user_data`) would share a spec file.
+    let mut names = std::collections::BTreeMap::new();
+    for table in &schema.tables {
+        if let Some(first) = names.insert(spec::entity_name(&table.name), &table.name) {
+            problems.push(format!(
+                "tables `{first}` and `{}` would both be the entity `{}`; rename one of them in \
+                 the app first",
+                table.name,
+                spec::entity_name(&table.name)
+            ));
+        }
+    }
     for table in &schema.tables {
         for column in &table.columns {
             if column

@@ -169,3 +169,48 @@ fn render_field(table: &ImportedTable, column: &ImportedColumn) -> String {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_types_map_by_sqlite_affinity() {
+        for (declared, ty) in [
+            ("INTEGER", "integer"),
+            ("BIGINT", "integer"),
+            ("BOOLEAN", "bool"),
+            ("VARCHAR(200)", "text"),
+            ("CLOB", "text"),
+            ("", "blob"),
+            ("BLOB", "blob"),
+            ("DOUBLE PRECISION", "real"),
+            ("FLOAT", "real"),
+            ("DECIMAL(10,2)", "real"),
+            ("DATETIME", "text"),
+        ] {
+            assert_eq!(field_type(declared), ty, "{declared}");
+        }
+    }
+
+    #[test]
+    fn only_literal_defaults_of_the_fields_type_are_carried_over() {
+        assert_eq!(
+            default_value("'it''s'", "text").as_deref(),
+            Some("\"it's\"")
+        );
+        assert_eq!(default_value("(-3)", "integer").as_deref(), Some("-3"));
+        assert_eq!(default_value("0.5", "real").as_deref(), Some("0.5"));
+        assert_eq!(default_value("TRUE", "bool").as_deref(), Some("true"));
+        assert_eq!(default_value("CURRENT_TIMESTAMP", "text"), None);
+        assert_eq!(default_value("'a' || 'b'", "text"), None);
+        assert_eq!(default_value("'x'", "integer"), None);
+    }
+
+    #[test]
+    fn keys_that_are_not_bare_words_are_quoted() {
+        assert_eq!(toml_key("displayName"), "displayName");
+        assert_eq!(toml_key("order"), "order");
+        assert_eq!(toml_key("my col"), "\"my col\"");
+    }
+}
