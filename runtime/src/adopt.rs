@@ -9,7 +9,7 @@
 //!    table (a column added, retyped or dropped, a key, index or foreign key changed, a table
 //!    gone) refuses the database with every difference listed
 //!    ([`Error::AdoptedSchemaChanged`]); nothing is written. Tables the snapshot does not
-//!    cover are left alone and named in [`AdoptionReport::uncovered`] for a warning.
+//!    cover are left alone, named in a `tracing` warning and in [`AdoptionReport::uncovered`].
 //! 2. The runtime's own tables are created (their versioned steps, as for any database).
 //! 3. The adoption migration runs in one `BEGIN IMMEDIATE` transaction together with its
 //!    `_sync_adoption` row: a crash leaves the database as the app had it, or adopted.
@@ -116,6 +116,12 @@ pub(crate) fn adopt_at(
         .filter(|n| !tables.iter().any(|t| t.eq_ignore_ascii_case(n)))
         .cloned()
         .collect();
+    if !uncovered.is_empty() {
+        tracing::warn!(
+            tables = ?uncovered,
+            "tables not in the import snapshot are left alone and not synced"
+        );
+    }
     if let Some(recorded) = recorded_adoption(conn)? {
         if recorded != sum {
             return Err(Error::InvalidAdoption {
