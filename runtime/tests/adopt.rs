@@ -279,6 +279,26 @@ fn the_apps_own_inserts_after_adoption_still_work_and_get_a_sync_identity() {
 }
 
 #[test]
+fn a_reference_the_apps_own_code_changes_keeps_pointing_at_the_right_uuid() {
+    let adopted = imported(CLINIC, ExistingRows::Pending);
+    let mut conn = Connection::open(&adopted.db).unwrap();
+    adopt(&mut conn, &adopted.adoption()).unwrap();
+    conn.execute_batch(
+        "UPDATE \"order\" SET roomCode = 'B2' WHERE patientId = 1 AND \"index\" = 1",
+    )
+    .unwrap();
+    let (reference, room): (Option<String>, String) = conn
+        .query_row(
+            "SELECT o.\"_sync_ref_roomCode\", r.\"_sync_id\" FROM \"order\" AS o, rooms AS r \
+             WHERE o.patientId = 1 AND o.\"index\" = 1 AND r.code = 'B2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(reference, Some(room));
+}
+
+#[test]
 fn existing_rows_start_synced_when_the_import_says_they_are_on_the_server() {
     let adopted = imported(CLINIC, ExistingRows::Synced);
     let mut conn = Connection::open(&adopted.db).unwrap();

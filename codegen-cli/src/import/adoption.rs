@@ -18,7 +18,8 @@
 //! - Existing rows start `pending` (each is pushed once) or `synced` (already on the server,
 //!   `_sync_synced_at` set), by the flag chosen at import. Rows inserted later by the app's own
 //!   old code get their UUID, timestamps and `_sync_ref_` columns from an `AFTER INSERT`
-//!   trigger and start `pending`.
+//!   trigger and start `pending`; when that code changes a foreign key, an `AFTER UPDATE OF`
+//!   trigger points its `_sync_ref_` column at the new row's UUID.
 
 use std::fmt::Write as _;
 
@@ -77,6 +78,7 @@ pub fn render_adoption(schema: &ImportedSchema, rows: ExistingRows) -> String {
     }
     for table in &schema.tables {
         render_insert_trigger(&mut out, schema, table);
+        render_reference_triggers(&mut out, schema, table);
     }
     out
 }
@@ -194,6 +196,28 @@ fn new_row(table: &ImportedTable) -> String {
             .join(" AND ")
     } else {
         "rowid = NEW.rowid".to_owned()
+    }
+}
+
+/// Keeps each `_sync_ref_` column right when the app's own code changes the reference.
+fn render_reference_triggers(out: &mut String, schema: &ImportedSchema, table: &ImportedTable) {
+    let q = quote(&table.name);
+    for (fk, target) in adopted_references(schema, table) {
+        let column = reference_column(fk);
+        let watched: Vec<String> = fk.columns.iter().map(|c| quote(c)).collect();
+        let _ = writeln!(
+            out,
+            "\n-- the app's own code changes the reference: its UUID follows\n\
+             CREATE TRIGGER {} AFTER UPDATE OF {} ON {q} BEGIN\n  \
+             UPDATE {q} SET {} = (SELECT target_row.\"_sync_id\" FROM {} AS target_row WHERE {}) \
+             WHERE {};\nEND;",
+            quote(&format!("{}_{column}_update", table.name)),
+            watched.join(", "),
+            quote(&column),
+            quote(&target.name),
+            reference_match(fk, target, "NEW"),
+            new_row(table)
+        );
     }
 }
 
