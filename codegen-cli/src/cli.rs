@@ -31,6 +31,41 @@ pub enum Command {
     Migrate(Migrate),
     /// Fail (for CI) when specs, history and generated files disagree.
     Check,
+    /// Adopt an existing app's schema: write specs, `syncwright.toml` and the adoption migration.
+    Import(ImportArgs),
+    /// Show what sync is doing in a database (read-only).
+    Inspect(InspectArgs),
+}
+
+/// `syncwright import` arguments: exactly one source.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["from", "room", "drift"])))]
+pub struct ImportArgs {
+    /// A SQLite database of the app (opened read-only, never modified).
+    #[arg(long, value_name = "DB")]
+    pub from: Option<PathBuf>,
+    /// A Room schema export (`schemas/<db>/<version>.json`).
+    #[arg(long, value_name = "JSON")]
+    pub room: Option<PathBuf>,
+    /// A Drift schema dump (`drift_schema_vN.json`).
+    #[arg(long, value_name = "JSON")]
+    pub drift: Option<PathBuf>,
+    /// The folder the project is written to (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub into: PathBuf,
+    /// Existing rows are already on the server: they start `synced` instead of `pending`.
+    #[arg(long)]
+    pub rows_synced: bool,
+}
+
+/// `syncwright inspect` arguments.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The database to inspect (opened read-only, never modified).
+    pub database: PathBuf,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `syncwright migrate` subcommands.
@@ -76,6 +111,11 @@ fn config_path(cli: &Cli) -> Result<PathBuf> {
 
 /// Runs one command.
 pub fn run(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Import(args) => return run_import(args),
+        Command::Inspect(args) => return run_inspect(cli, args),
+        _ => {}
+    }
     let config = config_path(cli)?;
     match cli.command {
         Command::Generate => {
@@ -95,7 +135,42 @@ pub fn run(cli: &Cli) -> Result<()> {
                 report.files
             );
         }
+        Command::Import(_) | Command::Inspect(_) => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+fn run_import(args: &ImportArgs) -> Result<()> {
+    use crate::import::{ExistingRows, ImportSource};
+    let source = match (&args.from, &args.room, &args.drift) {
+        (Some(db), _, _) => ImportSource::Database(db.clone()),
+        (_, Some(room), _) => ImportSource::Room(room.clone()),
+        (_, _, Some(drift)) => ImportSource::Drift(drift.clone()),
+        (None, None, None) => unreachable!("clap requires one source"),
+    };
+    let rows = if args.rows_synced {
+        ExistingRows::Synced
+    } else {
+        ExistingRows::Pending
+    };
+    let report = crate::import::import(&source, &args.into, rows)?;
+    print_outcomes(&report.files);
+    Ok(())
+}
+
+fn run_inspect(cli: &Cli, args: &InspectArgs) -> Result<()> {
+    // Drift against the specs is shown when a project is at hand.
+    let config = cli
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from(PROJECT_FILE)).filter(|p| p.is_file()));
+    let report = crate::inspect::inspect(&args.database, config.as_deref())?;
+    let text = if args.json {
+        report.to_json()
+    } else {
+        report.to_text()
+    };
+    let _ = write!(std::io::stdout(), "{text}");
     Ok(())
 }
 

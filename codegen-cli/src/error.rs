@@ -57,6 +57,14 @@ pub enum Error {
         /// What the file says about the command holding it.
         holder: String,
     },
+    /// `syncwright import` could not read or adopt a schema; nothing was written.
+    #[error("cannot import `{}`: {problem}", crate::diagnostic::display_path(path))]
+    Import {
+        /// The database, Room export or Drift dump read.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
     /// The specs (or the history) have problems; nothing was written.
     #[error("{0}")]
     Invalid(Box<InvalidSchema>),

@@ -77,6 +77,10 @@ pub mod validate;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "rehearse")]
+pub mod import;
+#[cfg(feature = "rehearse")]
+pub mod inspect;
 
 use std::path::{Path, PathBuf};
 

@@ -104,7 +104,12 @@ pub const SCHEMA_KEYS: &[&str] = &[VERSION, ENTITIES, SOURCES, HISTORY, ALLOW_OU
 /// Every key allowed in `[output]`.
 pub const OUTPUT_KEYS: &[&str] = &[MIGRATIONS, RUST];
 /// Every top-level table of `syncwright.toml`.
-pub const PROJECT_KEYS: &[&str] = &[SCHEMA, OUTPUT];
+pub const PROJECT_KEYS: &[&str] = &[SCHEMA, OUTPUT, ADOPTED];
+/// `[adopted]` in `syncwright.toml`: the project adopts an existing app's tables
+/// (`syncwright import` writes it).
+pub const ADOPTED: &str = "adopted";
+/// Keys of `[adopted]`.
+pub const ADOPTED_KEYS: &[&str] = &["from", "snapshot", "migration", "existing_rows"];
 
 /// The sync columns every entity gets, in table order (`field_timestamps` only for
 /// `field_merge` entities); user fields may not use these names. The one list:

@@ -120,8 +120,8 @@ pub enum Error {
         "{}was not created by syncwright: it holds {} (user_version {user_version}) but no \
          `_sync_migrations` history; syncwright does not adopt another app's database, and \
          nothing was written. Open a new file for the syncwright database; to bring existing \
-         data over, read it from this file and insert it through the store (a `syncwright \
-         import` command is planned)",
+         data over, adopt it: `syncwright import --from <this file>` writes the project and \
+         `syncwright::adopt` applies it",
         fmt_path(.path),
         fmt_objects(.objects)
     )]
@@ -132,6 +132,27 @@ pub enum Error {
         user_version: i64,
         /// The tables and views found (or, when there are none, the other schema objects).
         objects: Vec<String>,
+    },
+
+    /// A database offered for adoption no longer has the schema it was imported from (the app
+    /// changed it since `syncwright import`). Nothing was written.
+    #[error(
+        "the database differs from the import snapshot, so it cannot be adopted (nothing was \
+         written):\n  - {}\nrun `syncwright import` again on a current database, or adopt a \
+         database of the imported version",
+        .differences.join("\n  - ")
+    )]
+    AdoptedSchemaChanged {
+        /// Each difference, one line each.
+        differences: Vec<String>,
+    },
+
+    /// The adoption given to [`crate::adopt`] is unusable: its snapshot is not an import
+    /// snapshot, or the database was adopted by another adoption migration.
+    #[error("cannot adopt the database: {reason}")]
+    InvalidAdoption {
+        /// What is wrong and how to fix it.
+        reason: String,
     },
 
     /// The database is open read-only (the file, its folder or the medium is not writable, or

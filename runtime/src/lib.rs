@@ -79,6 +79,7 @@
 //! }
 //! ```
 
+mod adopt;
 mod clock;
 mod cursor;
 mod entity;
@@ -106,6 +107,7 @@ mod sync_log;
 mod value;
 mod write_tx;
 
+pub use adopt::{Adoption, AdoptionReport, adopt};
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
 pub use cursor::Cursor;
 pub use entity::{

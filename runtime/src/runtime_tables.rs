@@ -24,7 +24,7 @@ use crate::migration::MigrationRef;
 use crate::{Error, Result};
 
 /// The latest version of the runtime's tables.
-pub const RUNTIME_TABLES_VERSION: u32 = 3;
+pub const RUNTIME_TABLES_VERSION: u32 = 4;
 
 /// One column of a runtime table.
 #[derive(Debug, Clone, Copy)]
@@ -229,7 +229,23 @@ pub(crate) const VERSIONS: Table = Table {
 };
 
 /// Every runtime table, in creation order.
-pub(crate) const TABLES: &[&Table] = &[&QUEUE, &CURSORS, &LOG, &VERSIONS, &RECORDS, &CONFLICTS];
+/// Since step 4: an adopted database records its adoption (`syncwright::adopt`).
+pub(crate) const ADOPTION: Table = Table {
+    name: "_sync_adoption",
+    purpose: "the adoption of an existing app's tables, once, with the migration's checksum",
+    since: 4,
+    columns: &[
+        column("checksum", "TEXT PRIMARY KEY NOT NULL", 4),
+        column("tables", "TEXT NOT NULL CHECK (json_valid(\"tables\"))", 4),
+        column("existing_rows", "TEXT NOT NULL", 4),
+        column("adopted_at", "INTEGER NOT NULL", 4),
+    ],
+    indexes: &[],
+};
+
+pub(crate) const TABLES: &[&Table] = &[
+    &QUEUE, &CURSORS, &LOG, &VERSIONS, &RECORDS, &CONFLICTS, &ADOPTION,
+];
 
 impl Table {
     /// The comma-separated, quoted column list (for `SELECT`).

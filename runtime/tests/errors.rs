@@ -67,6 +67,21 @@ fn every_error_message() {
             },
         ),
         (
+            "adopted_schema_changed",
+            Error::AdoptedSchemaChanged {
+                differences: vec![
+                    "table `patients`: column `phone` was added since the import".into(),
+                    "table `tags` is missing".into(),
+                ],
+            },
+        ),
+        (
+            "invalid_adoption",
+            Error::InvalidAdoption {
+                reason: "the snapshot is not an import snapshot written by `syncwright import` (line 1, column 12): invalid type".into(),
+            },
+        ),
+        (
             "read_only",
             Error::ReadOnly {
                 path: Some("app.db".into()),

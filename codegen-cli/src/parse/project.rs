@@ -96,6 +96,28 @@ pub fn parse_project(
         "`[output]`",
     );
     output.check_keys(symbol::OUTPUT_KEYS, &[], "output", diags);
+    reader(
+        file,
+        sub_table(file, document, symbol::ADOPTED, &empty, diags),
+        "`[adopted]`",
+    )
+    .check_keys(symbol::ADOPTED_KEYS, &[], "adopted", diags);
+    if let Some(adopted) = document.get(symbol::ADOPTED) {
+        // The release pipeline assumes tables it created (an `id` key, unprefixed sync
+        // columns); an adopted project's first release is its adoption migration instead.
+        diags.push(
+            Diagnostic::error(
+                Origin::file(file, adopted.span()),
+                "this project adopts an existing app's tables (`[adopted]`, written by \
+                 `syncwright import`): `generate`, `migrate new`, `check` and `build.rs` do not \
+                 release adopted tables yet",
+            )
+            .help(
+                "apply the adoption migration (`[adopted] migration`) with `syncwright::adopt` \
+                 and check the database with `syncwright inspect` (docs/adoption.md)",
+            ),
+        );
+    }
 
     let version = match schema.get(symbol::VERSION) {
         Some(entry) => match &entry.value.raw {
