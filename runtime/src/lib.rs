@@ -98,6 +98,7 @@ mod registry;
 mod retry;
 mod row_writer;
 mod runtime_tables;
+mod sql_cache;
 mod statements;
 mod status;
 mod store;
