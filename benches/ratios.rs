@@ -410,9 +410,8 @@ fn drain_store(db: &Database) {
         if batch.is_empty() {
             break;
         }
-        for entry in batch {
-            db.queue().complete(entry.id).unwrap();
-        }
+        let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+        db.queue().complete_all(&ids).unwrap();
     }
 }
 
@@ -546,7 +545,7 @@ fn get(twins: &Twins<'_>, s: &Sizes) -> Figures {
 fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
     let n = s.drain;
     pair(
-        "queue drain, next_batch(50) + complete",
+        "queue drain, next_batch(50) + complete_all",
         n,
         s.rounds,
         || {
@@ -574,8 +573,8 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
             raw
         },
         |raw| {
-            // Claim 50 in queue order, then settle each one in its own transaction, as the
-            // store's public API does.
+            // Claim 50 in queue order, then settle the answered batch in one transaction, as
+            // `Queue::complete_all` does.
             loop {
                 let tx = raw.transaction().unwrap();
                 let batch: Vec<(i64, String)> = tx
@@ -600,8 +599,8 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
                 if batch.is_empty() {
                     break;
                 }
+                let tx = raw.transaction().unwrap();
                 for (id, entity) in &batch {
-                    let tx = raw.transaction().unwrap();
                     tx.prepare_cached(
                         "UPDATE _sync_queue SET status = 'completed', claimed_by = NULL WHERE id = ?1",
                     )
@@ -614,8 +613,8 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
                     .unwrap()
                     .execute(params![now_ms(), entity])
                     .unwrap();
-                    tx.commit().unwrap();
                 }
+                tx.commit().unwrap();
             }
         },
     )

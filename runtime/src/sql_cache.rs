@@ -83,6 +83,34 @@ pub(crate) fn signature<'a>(columns: impl Iterator<Item = (&'a str, bool)>) -> u
 mod tests {
     use super::*;
 
+    static ENTITY: EntityDescriptor = EntityDescriptor {
+        name: "cached",
+        table: "cached",
+        conflict: crate::ConflictStrategy::LastWriteWins,
+        columns: &[],
+        indexes: &[],
+    };
+
+    #[test]
+    fn each_statement_is_built_once_per_entity_and_shape() {
+        let mut builds = 0;
+        let mut get = |shape| {
+            sql(&ENTITY, shape, || {
+                builds += 1;
+                format!("SELECT {shape:?}")
+            })
+        };
+        let first = get(Shape::Current);
+        let again = get(Shape::Current);
+        let other = get(Shape::SelectList);
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second call rebuilt the SQL"
+        );
+        assert_ne!(first, other);
+        assert_eq!(builds, 2);
+    }
+
     #[test]
     fn signatures_tell_apart_order_names_and_increments() {
         let sig = |cols: &[(&str, bool)]| signature(cols.iter().copied());
