@@ -119,7 +119,7 @@ pub use migration::{
     Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
     OwnedMigrations, checksum,
 };
-pub use open::OpenOptions;
+pub use open::{OpenOptions, Synchronous};
 pub use query::{Op, Order, Query, QueryValue};
 pub use queue::{Action, PurgeReport, Queue, QueueEntry, QueueStatus};
 pub use record::{Record, SyncStatus};
