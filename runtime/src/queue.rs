@@ -707,7 +707,8 @@ pub(crate) struct NewEntry<'a> {
 /// the engine knows it (`_sync_records`); a merged update keeps the tail's base and adds its
 /// changed fields to the tail's.
 pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
-    let payload = serde_json::Value::Object(entry.payload.clone()).to_string();
+    // Serialized from the borrowed map: a copy of it per write cost as much as the encoding.
+    let payload = encode_payload(entry.payload);
     let id = entry.entity_id.hyphenated().to_string();
     if entry.coalesce && entry.action == Action::Update {
         // The queue's tail, if it is an unsent create/update of the same record.
@@ -761,6 +762,12 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
         })
         .map_err(Error::sql(sql))?;
     Ok(())
+}
+
+/// The stored text of a payload (a JSON object; the same text `Value::Object(..).to_string()`
+/// gives).
+fn encode_payload(payload: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The union of two changed-field lists as stored (`None`: every field), sorted.
@@ -954,7 +961,7 @@ pub(crate) fn enqueue_resend(tx: &Transaction<'_>, resend: &Resend<'_>) -> Resul
                 resend.entity.name,
                 resend.action.as_str(),
                 resend.entity_id.hyphenated().to_string(),
-                serde_json::Value::Object(resend.payload.clone()).to_string(),
+                encode_payload(resend.payload),
                 resend.schema_version,
                 resend.max_retries,
                 resend.now_ms,
