@@ -420,10 +420,14 @@ fn fmt_drift(missing: &[Drift]) -> String {
 
 impl Error {
     /// Wraps a SQLite error with the statement that caused it.
-    pub(crate) fn sql(sql: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
-        let sql = sql.into();
+    ///
+    /// The text is copied only when the error happens: this wraps every statement of the hot
+    /// paths, whose success must not pay for a copy of their SQL.
+    pub(crate) fn sql<S: AsRef<str> + ?Sized>(
+        sql: &S,
+    ) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
         move |source| Error::Sqlite {
-            sql: Some(sql),
+            sql: Some(sql.as_ref().to_owned()),
             source,
         }
     }

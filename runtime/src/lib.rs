@@ -99,6 +99,7 @@ mod registry;
 mod retry;
 mod row_writer;
 mod runtime_tables;
+mod sql_cache;
 mod statements;
 mod status;
 mod store;
@@ -120,7 +121,7 @@ pub use migration::{
     Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
     OwnedMigrations, checksum,
 };
-pub use open::OpenOptions;
+pub use open::{OpenOptions, Synchronous};
 pub use query::{Op, Order, Query, QueryValue};
 pub use queue::{Action, PurgeReport, Queue, QueueEntry, QueueStatus};
 pub use record::{Record, SyncStatus};

@@ -225,7 +225,7 @@ pub(crate) fn run(
             .map_err(Error::sql(CREATE_HISTORY))?;
         let statements = apply(&tx, migration, &mut |done| report(done, false))?;
         let bump = format!("PRAGMA user_version = {}", migration.version);
-        tx.execute_batch(&bump).map_err(Error::sql(bump))?;
+        tx.execute_batch(&bump).map_err(Error::sql(&bump))?;
         let records: Vec<&MigrationRef<'_>> = if fresh {
             set.steps.iter().collect()
         } else {

@@ -15,6 +15,11 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::{Error, Result};
 
+/// Prepared statements each connection keeps. Every statement of the hot paths is prepared once
+/// and reused (a handful per entity plus the queue's); rusqlite's default of 16 would evict
+/// them as soon as an app has a few entities, and re-preparing costs more than running them.
+const STATEMENT_CACHE: usize = 256;
+
 /// The writer and the idle readers of one database.
 #[derive(Debug)]
 pub(crate) struct Pool {
@@ -35,6 +40,7 @@ impl Pool {
         max_readers: usize,
         read_only: bool,
     ) -> Pool {
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Pool {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
@@ -73,6 +79,7 @@ impl Pool {
                 let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
                 let conn = Connection::open_with_flags(path, flags)?;
                 conn.busy_timeout(self.busy_timeout)?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 conn
             }
         };

@@ -33,6 +33,7 @@ use crate::clock::{from_millis, to_millis};
 use crate::entity::{EntityDescriptor, quote};
 use crate::retry::FailOutcome;
 use crate::runtime_tables::QUEUE;
+use crate::sql_cache::{self, Shape};
 use crate::store::Database;
 use crate::{Error, Result};
 
@@ -334,33 +335,105 @@ impl<'db> Queue<'db> {
         self.complete_inner(id, Some(server_id))
     }
 
-    fn complete_inner(&self, id: i64, server_id: Option<&str>) -> Result<()> {
+    /// Marks every in-flight entry of `ids` accepted by the server, as [`Queue::complete`]
+    /// does one, in ONE transaction (one commit for a whole answered batch instead of one per
+    /// entry). Either all of them complete or, on the first entry that cannot (not in flight,
+    /// claimed by another instance, missing), none does and that entry's error is returned.
+    pub fn complete_all(&self, ids: &[i64]) -> Result<()> {
         let now = to_millis(self.db.clock.now());
         self.db.write_raw(|tx| {
-            let entry = entry_in(tx, id)?;
-            expect(&entry, QueueStatus::InFlight, "complete", "in_flight")?;
-            self.expect_owned(tx, id)?;
-            let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
-            tx.execute(sql, [id]).map_err(Error::sql(sql))?;
-            let Some(entity) = self.db.entity(&entry.entity_type) else {
-                return Err(Error::UnknownEntity {
-                    entity: entry.entity_type,
-                });
-            };
-            let table = quote(entity.table);
-            let record = entry.entity_id.hyphenated().to_string();
-            if let Some(server_id) = server_id {
-                let sql = format!("UPDATE {table} SET \"server_id\" = ?1 WHERE \"id\" = ?2");
-                tx.execute(&sql, (server_id, &record)).map_err(Error::sql(&sql))?;
+            for &id in ids {
+                self.settle_completed(tx, id, None, now)?;
             }
-            let sql = format!(
-                "UPDATE {table} SET \"sync_status\" = 'synced', \"synced_at\" = ?1 WHERE \"id\" = ?2 \
-                 AND \"sync_status\" IN ('pending', 'error') AND NOT EXISTS (SELECT 1 FROM _sync_queue \
-                 WHERE entity_type = ?3 AND entity_id = ?2 AND status <> 'completed')"
-            );
-            tx.execute(&sql, (now, &record, entity.name)).map_err(Error::sql(&sql))?;
             Ok(())
         })
+    }
+
+    /// [`Queue::complete_all`] with the id the server assigned to each entry's record:
+    /// `(entry id, server id)` pairs, as [`Queue::complete_with_server_id`].
+    pub fn complete_all_with_server_ids(&self, entries: &[(i64, &str)]) -> Result<()> {
+        let now = to_millis(self.db.clock.now());
+        self.db.write_raw(|tx| {
+            for &(id, server_id) in entries {
+                self.settle_completed(tx, id, Some(server_id), now)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn complete_inner(&self, id: i64, server_id: Option<&str>) -> Result<()> {
+        let now = to_millis(self.db.clock.now());
+        self.db
+            .write_raw(|tx| self.settle_completed(tx, id, server_id, now))
+    }
+
+    /// Completes in-flight entry `id` inside `tx`: the entry `completed`, the record's server id
+    /// stored when given, and the record `synced` at `now` once it has no other open entry.
+    /// Reads only the four columns it checks (not the payload), with prepared statements.
+    fn settle_completed(
+        &self,
+        tx: &Transaction<'_>,
+        id: i64,
+        server_id: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let sql =
+            "SELECT status, entity_type, entity_id, claimed_by FROM _sync_queue WHERE id = ?1";
+        let found: Option<(String, String, String, Option<String>)> = tx
+            .prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()
+            })
+            .map_err(Error::sql(sql))?;
+        let Some((status, entity_type, record, claimed_by)) = found else {
+            return Err(Error::QueueEntryNotFound { id });
+        };
+        if status != QueueStatus::InFlight.as_str() {
+            return Err(Error::QueueEntryState {
+                id,
+                status,
+                operation: "complete",
+                expected: "in_flight",
+            });
+        }
+        if let Some(owner) = claimed_by
+            && owner != self.db.owner.id()
+        {
+            return Err(Error::QueueEntryClaimed { id, owner });
+        }
+        let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
+        tx.prepare_cached(sql)
+            .and_then(|mut s| s.execute([id]))
+            .map_err(Error::sql(sql))?;
+        let Some(entity) = self.db.entity(&entity_type) else {
+            return Err(Error::UnknownEntity {
+                entity: entity_type,
+            });
+        };
+        if let Some(server_id) = server_id {
+            let sql = sql_cache::sql(entity, Shape::SetServerId, || {
+                format!(
+                    "UPDATE {} SET \"server_id\" = ?1 WHERE \"id\" = ?2",
+                    quote(entity.table)
+                )
+            });
+            tx.prepare_cached(&sql)
+                .and_then(|mut s| s.execute((server_id, &record)))
+                .map_err(Error::sql(&sql))?;
+        }
+        let sql = sql_cache::sql(entity, Shape::MarkSynced, || {
+            format!(
+                "UPDATE {} SET \"sync_status\" = 'synced', \"synced_at\" = ?1 WHERE \"id\" = ?2 \
+                 AND \"sync_status\" IN ('pending', 'error') AND NOT EXISTS (SELECT 1 FROM _sync_queue \
+                 WHERE entity_type = ?3 AND entity_id = ?2 AND status <> 'completed')",
+                quote(entity.table)
+            )
+        });
+        tx.prepare_cached(&sql)
+            .and_then(|mut s| s.execute((now, &record, entity.name)))
+            .map_err(Error::sql(&sql))?;
+        Ok(())
     }
 
     /// Records a failed push of in-flight entry `id`: the entry backs off (see
@@ -634,7 +707,8 @@ pub(crate) struct NewEntry<'a> {
 /// the engine knows it (`_sync_records`); a merged update keeps the tail's base and adds its
 /// changed fields to the tail's.
 pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
-    let payload = serde_json::Value::Object(entry.payload.clone()).to_string();
+    // Serialized from the borrowed map: a copy of it per write cost as much as the encoding.
+    let payload = encode_payload(entry.payload);
     let id = entry.entity_id.hyphenated().to_string();
     if entry.coalesce && entry.action == Action::Update {
         // The queue's tail, if it is an unsent create/update of the same record.
@@ -688,6 +762,12 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
         })
         .map_err(Error::sql(sql))?;
     Ok(())
+}
+
+/// The stored text of a payload (a JSON object; the same text `Value::Object(..).to_string()`
+/// gives).
+fn encode_payload(payload: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The union of two changed-field lists as stored (`None`: every field), sorted.
@@ -881,7 +961,7 @@ pub(crate) fn enqueue_resend(tx: &Transaction<'_>, resend: &Resend<'_>) -> Resul
                 resend.entity.name,
                 resend.action.as_str(),
                 resend.entity_id.hyphenated().to_string(),
-                serde_json::Value::Object(resend.payload.clone()).to_string(),
+                encode_payload(resend.payload),
                 resend.schema_version,
                 resend.max_retries,
                 resend.now_ms,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rusqlite::types::ValueRef;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 
 use crate::clock::from_millis;
 use crate::entity::{EntityDescriptor, Syncable};
+use crate::sql_cache::{self, Shape};
 use crate::{Error, Result};
 
 /// The sync state of a record (`sync_status`).
@@ -95,20 +97,39 @@ impl<T> Record<T> {
     }
 }
 
-/// The SELECT list of a record of `entity`.
-pub(crate) fn select_list(entity: &EntityDescriptor) -> String {
-    entity
-        .sync_columns()
-        .chain(entity.columns.iter().map(|c| c.name))
-        .map(crate::entity::quote)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The SELECT list of a record of `entity`: its sync columns in [`EntityDescriptor::sync_columns`]
+/// order (so at the indexes of [`SyncIndex`]), then its domain columns. Built once per entity.
+pub(crate) fn select_list(entity: &'static EntityDescriptor) -> Arc<str> {
+    sql_cache::sql(entity, Shape::SelectList, || {
+        entity
+            .sync_columns()
+            .chain(entity.columns.iter().map(|c| c.name))
+            .map(crate::entity::quote)
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// Where [`select_list`] puts each sync column: reading by index spares the name lookup, which
+/// compares the name with every column of the row.
+struct SyncIndex;
+
+impl SyncIndex {
+    const ID: usize = 0;
+    const SERVER_ID: usize = 1;
+    const CREATED_AT: usize = 2;
+    const UPDATED_AT: usize = 3;
+    const SYNCED_AT: usize = 4;
+    const IS_DELETED: usize = 5;
+    const VERSION: usize = 6;
+    const SYNC_STATUS: usize = 7;
+    const FIELD_TIMESTAMPS: usize = 8;
 }
 
 /// Reads a record from a row selected with [`select_list`].
 pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
     let entity = T::ENTITY;
-    let raw_id: String = match row.get_ref("id")? {
+    let raw_id: String = match row.get_ref(SyncIndex::ID)? {
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
         other => format!("{other:?}"),
     };
@@ -119,8 +140,8 @@ pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
         reason,
     };
     let id = Uuid::parse_str(&raw_id).map_err(|e| corrupt("id", format!("not a UUID: {e}")))?;
-    let int = |column: &str| -> Result<Option<i64>> {
-        match row.get_ref(column)? {
+    let int = |column: &str, index: usize| -> Result<Option<i64>> {
+        match row.get_ref(index)? {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(i) => Ok(Some(i)),
             other => Err(corrupt(
@@ -129,8 +150,10 @@ pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
             )),
         }
     };
-    let required = |column: &str| int(column)?.ok_or_else(|| corrupt(column, "is NULL".into()));
-    let server_id = match row.get_ref("server_id")? {
+    let required = |column: &str, index: usize| {
+        int(column, index)?.ok_or_else(|| corrupt(column, "is NULL".into()))
+    };
+    let server_id = match row.get_ref(SyncIndex::SERVER_ID)? {
         ValueRef::Null => None,
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         other => {
@@ -140,20 +163,25 @@ pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
             ));
         }
     };
-    let is_deleted = match required("is_deleted")? {
+    let is_deleted = match required("is_deleted", SyncIndex::IS_DELETED)? {
         0 => false,
         1 => true,
         other => return Err(corrupt("is_deleted", format!("{other} is not 0 or 1"))),
     };
-    let status = match row.get_ref("sync_status")? {
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-        other => format!("{other:?}"),
-    };
-    let sync_status = SyncStatus::parse(&status)
-        .ok_or_else(|| corrupt("sync_status", format!("unknown sync status {status:?}")))?;
-    let created_at = from_millis(required("created_at")?);
+    let sync_status = match row.get_ref(SyncIndex::SYNC_STATUS)? {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(SyncStatus::parse),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        let status = match row.get_ref(SyncIndex::SYNC_STATUS) {
+            Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+            other => format!("{other:?}"),
+        };
+        corrupt("sync_status", format!("unknown sync status {status:?}"))
+    })?;
+    let created_at = from_millis(required("created_at", SyncIndex::CREATED_AT)?);
     let field_timestamps = if entity.is_field_merge() {
-        let text: String = row.get("field_timestamps")?;
+        let text: String = row.get(SyncIndex::FIELD_TIMESTAMPS)?;
         let mut stamps =
             parse_field_timestamps(&text).map_err(|reason| corrupt("field_timestamps", reason))?;
         // Stored sparsely: a field that never changed after the insert last changed then.
@@ -169,10 +197,10 @@ pub(crate) fn read<T: Syncable>(row: &Row<'_>) -> Result<Record<T>> {
         id,
         server_id,
         created_at,
-        updated_at: from_millis(required("updated_at")?),
-        synced_at: int("synced_at")?.map(from_millis),
+        updated_at: from_millis(required("updated_at", SyncIndex::UPDATED_AT)?),
+        synced_at: int("synced_at", SyncIndex::SYNCED_AT)?.map(from_millis),
         is_deleted,
-        version: required("version")?,
+        version: required("version", SyncIndex::VERSION)?,
         sync_status,
         field_timestamps,
         data,
@@ -194,16 +222,18 @@ pub(crate) fn fetch_one<T: Syncable>(
     include_deleted: bool,
 ) -> Result<Option<Record<T>>> {
     let entity = T::ENTITY;
-    let sql = format!(
-        "SELECT {} FROM {} WHERE \"id\" = ?1{}",
-        select_list(entity),
-        crate::entity::quote(entity.table),
-        if include_deleted {
-            ""
-        } else {
-            " AND \"is_deleted\" = 0"
-        }
-    );
+    let sql = sql_cache::sql(entity, Shape::FetchOne { include_deleted }, || {
+        format!(
+            "SELECT {} FROM {} WHERE \"id\" = ?1{}",
+            select_list(entity),
+            crate::entity::quote(entity.table),
+            if include_deleted {
+                ""
+            } else {
+                " AND \"is_deleted\" = 0"
+            }
+        )
+    });
     let mut stmt = conn.prepare_cached(&sql).map_err(Error::sql(&sql))?;
     let mut rows = stmt
         .query([id.hyphenated().to_string()])

@@ -7,6 +7,7 @@ use rusqlite::{Transaction, params_from_iter};
 use uuid::Uuid;
 
 use crate::entity::{EntityDescriptor, quote};
+use crate::sql_cache::{self, Shape, signature};
 use crate::{Error, Result};
 
 /// The new value of a sync column.
@@ -20,14 +21,14 @@ pub(crate) enum Set {
 
 /// A row write: the sync columns it sets, then the domain values in `entity.columns` order
 /// (`None` to leave the domain columns as they are, as a delete does).
-pub(crate) struct RowWrite<'a> {
-    pub entity: &'a EntityDescriptor,
+pub(crate) struct RowWrite {
+    pub entity: &'static EntityDescriptor,
     pub id: Uuid,
     pub sync: Vec<(&'static str, Set)>,
     pub values: Option<Vec<Value>>,
 }
 
-impl RowWrite<'_> {
+impl RowWrite {
     fn domain(&self) -> impl Iterator<Item = (&'static str, &Value)> {
         self.entity
             .columns
@@ -36,22 +37,43 @@ impl RowWrite<'_> {
             .zip(self.values.iter().flatten())
     }
 
+    /// The cache key of this write's SQL: what the entity does not decide.
+    fn shape(&self, insert: bool) -> Shape {
+        Shape::RowWrite {
+            insert,
+            domain: self.values.is_some(),
+            signature: signature(
+                self.sync
+                    .iter()
+                    .map(|(column, set)| (*column, matches!(set, Set::Increment))),
+            ),
+        }
+    }
+
     /// Inserts the row under `id` ([`Set::Increment`] is not allowed here).
     pub fn insert(&self, tx: &Transaction<'_>) -> Result<()> {
-        let mut columns = vec!["id"];
-        let mut params = vec![Value::Text(self.id.hyphenated().to_string())];
-        for (column, set) in &self.sync {
+        let sql = sql_cache::sql(self.entity, self.shape(true), || self.insert_sql());
+        let mut params = Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
+        params.push(Value::Text(self.id.hyphenated().to_string()));
+        for (_, set) in &self.sync {
             let Set::To(value) = set else {
                 unreachable!("an insert sets values, it increments nothing")
             };
-            columns.push(column);
             params.push(value.clone());
         }
-        for (column, value) in self.domain() {
-            columns.push(column);
-            params.push(value.clone());
-        }
-        let sql = format!(
+        params.extend(self.domain().map(|(_, value)| value.clone()));
+        tx.prepare_cached(&sql)
+            .and_then(|mut s| s.execute(params_from_iter(&params)))
+            .map_err(Error::sql(&sql))?;
+        Ok(())
+    }
+
+    fn insert_sql(&self) -> String {
+        let columns: Vec<&str> = std::iter::once("id")
+            .chain(self.sync.iter().map(|(column, _)| *column))
+            .chain(self.domain().map(|(column, _)| column))
+            .collect();
+        format!(
             "INSERT INTO {} ({}) VALUES ({})",
             quote(self.entity.table),
             columns
@@ -63,41 +85,49 @@ impl RowWrite<'_> {
                 .map(|i| format!("?{i}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-        tx.prepare_cached(&sql)
-            .and_then(|mut s| s.execute(params_from_iter(&params)))
-            .map_err(Error::sql(&sql))?;
-        Ok(())
+        )
     }
 
     /// Updates row `id`; returns whether it existed.
     pub fn update(&self, tx: &Transaction<'_>) -> Result<bool> {
-        let mut sets = Vec::new();
-        let mut params = Vec::new();
-        for (column, set) in &self.sync {
-            match set {
-                Set::To(value) => {
-                    params.push(value.clone());
-                    sets.push(format!("{} = ?{}", quote(column), params.len()));
-                }
-                Set::Increment => sets.push(format!("{c} = {c} + 1", c = quote(column))),
+        let sql = sql_cache::sql(self.entity, self.shape(false), || self.update_sql());
+        let mut params = Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
+        for (_, set) in &self.sync {
+            if let Set::To(value) = set {
+                params.push(value.clone());
             }
         }
-        for (column, value) in self.domain() {
-            params.push(value.clone());
-            sets.push(format!("{} = ?{}", quote(column), params.len()));
-        }
+        params.extend(self.domain().map(|(_, value)| value.clone()));
         params.push(Value::Text(self.id.hyphenated().to_string()));
-        let sql = format!(
-            "UPDATE {} SET {} WHERE \"id\" = ?{}",
-            quote(self.entity.table),
-            sets.join(", "),
-            params.len()
-        );
         let changed = tx
             .prepare_cached(&sql)
             .and_then(|mut s| s.execute(params_from_iter(&params)))
             .map_err(Error::sql(&sql))?;
         Ok(changed > 0)
+    }
+
+    /// The UPDATE of this write's shape; parameters in the order [`RowWrite::update`] binds.
+    fn update_sql(&self) -> String {
+        let mut sets = Vec::new();
+        let mut n = 0;
+        for (column, set) in &self.sync {
+            match set {
+                Set::To(_) => {
+                    n += 1;
+                    sets.push(format!("{} = ?{n}", quote(column)));
+                }
+                Set::Increment => sets.push(format!("{c} = {c} + 1", c = quote(column))),
+            }
+        }
+        for (column, _) in self.domain() {
+            n += 1;
+            sets.push(format!("{} = ?{n}", quote(column)));
+        }
+        format!(
+            "UPDATE {} SET {} WHERE \"id\" = ?{}",
+            quote(self.entity.table),
+            sets.join(", "),
+            n + 1
+        )
     }
 }

@@ -255,7 +255,8 @@ impl Database {
         self.ensure_registered(entity)?;
         self.read_raw(|conn| {
             let n: i64 = conn
-                .query_row(sql, params_from_iter(params), |r| r.get(0))
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))
                 .map_err(Error::sql(sql))?;
             Ok(n.unsigned_abs())
         })

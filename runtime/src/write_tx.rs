@@ -13,6 +13,7 @@ use crate::entity::{EntityDescriptor, FIELD_TIMESTAMPS, Syncable, quote};
 use crate::queue::{self, Action, NewEntry};
 use crate::record::{self, Record, SyncStatus, fetch_one};
 use crate::row_writer::{RowWrite, Set};
+use crate::sql_cache::{self, Shape};
 use crate::store::Database;
 use crate::{Error, Result};
 
@@ -284,28 +285,32 @@ impl WriteTx<'_> {
 
     /// The stored domain values and field timestamps of live record `id`.
     fn current(&self, entity: &'static EntityDescriptor, id: Uuid) -> Result<Current> {
-        let list = ["is_deleted", "updated_at"]
-            .into_iter()
-            .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
-            .chain(entity.columns.iter().map(|c| c.name))
-            .map(quote)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {list} FROM {} WHERE \"id\" = ?1",
-            quote(entity.table)
-        );
+        let sql = sql_cache::sql(entity, Shape::Current, || {
+            let list = ["is_deleted", "updated_at"]
+                .into_iter()
+                .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
+                .chain(entity.columns.iter().map(|c| c.name))
+                .map(quote)
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "SELECT {list} FROM {} WHERE \"id\" = ?1",
+                quote(entity.table)
+            )
+        });
         let id_text = id.hyphenated().to_string();
         let row = self
             .tx
-            .query_row(&sql, [&id_text], |row| {
-                let n = row.as_ref().column_count();
-                let values = (0..n)
-                    .map(|i| row.get::<_, Value>(i))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(values)
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row([&id_text], |row| {
+                    let n = row.as_ref().column_count();
+                    (0..n)
+                        .map(|i| row.get::<_, Value>(i))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .optional()
             })
-            .optional()
             .map_err(Error::sql(&sql))?;
         let Some(mut values) = row else {
             return Err(Error::NotFound {

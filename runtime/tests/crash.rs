@@ -19,6 +19,8 @@ use syncwright::{Database, Syncable};
 
 const MODE: &str = "SYNCWRIGHT_CRASH_MODE";
 const DB: &str = "SYNCWRIGHT_CRASH_DB";
+/// `normal` runs the child's writes under `synchronous = NORMAL` (default: the store's default).
+const SYNC: &str = "SYNCWRIGHT_CRASH_SYNC";
 const ROWS: i64 = 60_000;
 
 /// The child side; does nothing unless started by the parent.
@@ -35,7 +37,11 @@ fn crash_child() {
             println!("migrated");
         }
         "write" => {
-            let db = Database::options()
+            let mut options = Database::options();
+            if std::env::var(SYNC).as_deref() == Ok("normal") {
+                options.synchronous(syncwright::Synchronous::Normal);
+            }
+            let db = options
                 .coalesce(false)
                 .open(&path, &migrations())
                 .expect("child open");
@@ -80,6 +86,10 @@ fn crash_child() {
 }
 
 fn spawn(mode: &str, path: &Path) -> std::process::Child {
+    spawn_with(mode, path, "full")
+}
+
+fn spawn_with(mode: &str, path: &Path, synchronous: &str) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
@@ -90,6 +100,7 @@ fn spawn(mode: &str, path: &Path) -> std::process::Child {
         ])
         .env(MODE, mode)
         .env(DB, path)
+        .env(SYNC, synchronous)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -184,6 +195,16 @@ fn killed_migration_leaves_a_whole_version() {
 
 #[test]
 fn killed_write_burst_keeps_rows_and_queue_in_step() {
+    killed_write_burst("full");
+}
+
+#[test]
+fn killed_write_burst_keeps_rows_and_queue_in_step_under_synchronous_normal() {
+    // NORMAL syncs the WAL at checkpoints only: a killed process still loses no commit.
+    killed_write_burst("normal");
+}
+
+fn killed_write_burst(synchronous: &str) {
     let dir = TempDir::new();
     let template = dir.path("template.db");
     drop(Database::open(&template, &migrations()).unwrap());
@@ -191,7 +212,7 @@ fn killed_write_burst_keeps_rows_and_queue_in_step() {
     for round in 0..10usize {
         let path = dir.path(&format!("w{round}.db"));
         std::fs::copy(&template, &path).unwrap();
-        let mut child = spawn("write", &path);
+        let mut child = spawn_with("write", &path, synchronous);
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut committed: HashMap<String, i64> = HashMap::new();
         let kill_after = 1 + round * 17;

@@ -577,3 +577,51 @@ fn the_drain_looks_records_up_by_index_not_by_scanning_the_queue() {
         "{due}\n{hold}"
     );
 }
+
+#[test]
+fn completing_a_batch_settles_every_entry_and_record_in_one_call() {
+    let (db, _clock) = memory_db();
+    let a = db.insert(&Task::new("a")).unwrap();
+    let b = db.insert(&Task::new("b")).unwrap();
+    let batch = db.queue().next_batch(10).unwrap();
+    let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+    db.queue()
+        .complete_all_with_server_ids(&[(ids[0], "srv-a"), (ids[1], "srv-b")])
+        .unwrap();
+    for (id, server) in [(a.id, "srv-a"), (b.id, "srv-b")] {
+        let record = db.get::<Task>(id).unwrap().unwrap();
+        assert_eq!(record.sync_status, SyncStatus::Synced);
+        assert_eq!(record.server_id.as_deref(), Some(server));
+    }
+    assert!(db.queue().open_entries().unwrap().is_empty());
+}
+
+#[test]
+fn a_batch_completion_is_one_transaction_all_or_nothing() {
+    // The batch API commits once: an entry that cannot complete (here: already completed)
+    // rolls back the ones before it, which a commit per entry could not do.
+    let (db, _clock) = memory_db();
+    let a = db.insert(&Task::new("a")).unwrap();
+    db.insert(&Task::new("b")).unwrap();
+    let batch = db.queue().next_batch(10).unwrap();
+    db.queue().complete(batch[1].id).unwrap();
+    let err = db
+        .queue()
+        .complete_all(&[batch[0].id, batch[1].id])
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::QueueEntryState { id, .. } if id == batch[1].id),
+        "{err:?}"
+    );
+    let first = db.queue().get(batch[0].id).unwrap().unwrap();
+    assert_eq!(first.status, QueueStatus::InFlight);
+    assert_eq!(
+        db.get::<Task>(a.id).unwrap().unwrap().sync_status,
+        SyncStatus::Pending
+    );
+    let missing = db.queue().complete_all(&[batch[0].id, 9_999]).unwrap_err();
+    assert!(
+        matches!(missing, Error::QueueEntryNotFound { id: 9_999 }),
+        "{missing:?}"
+    );
+}

@@ -130,7 +130,7 @@ pub(crate) fn remote_values(
 /// version becomes the record's known version.
 pub(crate) fn write_remote(
     tx: &Transaction<'_>,
-    entity: &EntityDescriptor,
+    entity: &'static EntityDescriptor,
     remote: &RemoteRecord,
     now_ms: i64,
 ) -> Result<()> {
@@ -150,7 +150,7 @@ pub(crate) fn write_remote(
 /// Writes `values` and the server's metadata of `remote` into the row, with `sync_status`.
 pub(crate) fn write_row(
     tx: &Transaction<'_>,
-    entity: &EntityDescriptor,
+    entity: &'static EntityDescriptor,
     remote: &RemoteRecord,
     values: Vec<Value>,
     field_timestamps: &FieldTimestamps,
@@ -226,7 +226,7 @@ pub(crate) fn set_status(
 /// timestamps and `sync_status = 'pending'`, without queuing (the caller queues the change).
 pub(crate) fn write_local(
     tx: &Transaction<'_>,
-    entity: &EntityDescriptor,
+    entity: &'static EntityDescriptor,
     id: Uuid,
     values: Vec<Value>,
     updated_at: i64,
