@@ -80,9 +80,11 @@
 //! ```
 
 mod clock;
+mod column;
 mod cursor;
 mod entity;
 mod error;
+mod fk_check;
 mod foreign;
 mod jitter;
 pub mod migrate;
@@ -101,18 +103,21 @@ mod runtime_tables;
 mod statements;
 mod status;
 mod store;
+mod subscribe;
 pub mod sync;
 mod sync_log;
 mod value;
 mod write_tx;
 
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
+pub use column::{Column, Filter, Operand};
 pub use cursor::Cursor;
 pub use entity::{
     ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
     IndexDescriptor, SYNC_COLUMNS, Syncable,
 };
 pub use error::{Drift, Error, Result};
+pub use fk_check::ForeignKeyViolation;
 pub use migrate::{MigrationReport, Progress, check_drift, validate};
 pub use migration::{
     Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
@@ -127,10 +132,14 @@ pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
 pub use status::SyncSummary;
 pub use store::{DEFAULT_TOMBSTONE_AGE, Database};
+pub use subscribe::{Change, QueryWatch, StatusWatch, Subscription};
 pub use sync_log::{Direction, SyncLogEntry};
 pub use value::ColumnValue;
 pub use write_tx::{RemoteVersion, WriteTx};
 
+/// Re-exported so apps use the same SQLite binding as the runtime (for the escape hatches
+/// [`Database::read_sql`] and [`WriteTx::sql`]) without matching its version by hand.
+pub use rusqlite;
 /// Re-exported for `json` fields; see [`uuid`] for why.
 pub use serde_json;
 /// Re-exported so apps (and structs generated from TOML specs) name UUIDs and JSON values

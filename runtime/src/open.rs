@@ -205,7 +205,7 @@ impl<'a> OpenOptions<'a> {
                 entities: &self.entities,
                 read_only,
             },
-        );
+        )?;
         if !read_only {
             db.queue().recover_in_flight()?;
         }
