@@ -189,6 +189,13 @@ impl<'a> OpenOptions<'a> {
             None => &mut ignore,
         };
         let report = migrate::run(&mut conn, &set, self.clock.now(), progress)?;
+        // The entities the migrations carry (all of the app's, for the generated constant)
+        // join the ones given here, so the plain open call registers everything.
+        for entity in migrations.entities() {
+            if !self.entities.iter().any(|e| e.name == entity.name) {
+                self.entities.push(entity);
+            }
+        }
         migrate::check_drift(&conn, &self.entities)?;
         let db = Database::new(
             conn,
