@@ -31,6 +31,15 @@ pub enum Command {
     Migrate(Migrate),
     /// Fail (for CI) when specs, history and generated files disagree.
     Check,
+    /// Scaffold a project in a crate: syncwright.toml, an example entity, build.rs.
+    Init {
+        /// The crate's directory (default: the current directory).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Describe entities as `#[derive(Syncable)]` structs in `src/` instead of TOML specs.
+        #[arg(long)]
+        rust: bool,
+    },
 }
 
 /// `syncwright migrate` subcommands.
@@ -76,18 +85,19 @@ fn config_path(cli: &Cli) -> Result<PathBuf> {
 
 /// Runs one command.
 pub fn run(cli: &Cli) -> Result<()> {
-    let config = config_path(cli)?;
     match cli.command {
         Command::Generate => {
-            let report = crate::generate(&config)?;
+            let report = crate::generate(config_path(cli)?)?;
             print_outcomes(&report.files);
         }
         Command::Migrate(Migrate::New { ref name }) => {
-            let report = crate::migrate_new(&config, name)?;
+            let report = crate::migrate_new(config_path(cli)?, name)?;
             print_outcomes(&report.files);
         }
+        // The one command that runs before there is a project.
+        Command::Init { ref dir, rust } => init(dir, rust)?,
         Command::Check => {
-            let report = crate::check(&config)?;
+            let report = crate::check(config_path(cli)?)?;
             let _ = writeln!(
                 std::io::stdout(),
                 "ok: version {} is released and {} generated files are up to date",
@@ -96,6 +106,36 @@ pub fn run(cli: &Cli) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+fn init(dir: &Path, rust: bool) -> Result<()> {
+    let style = if rust {
+        crate::InitStyle::Rust
+    } else {
+        crate::InitStyle::Toml
+    };
+    let report = crate::init(dir, style)?;
+    let mut out = std::io::stdout().lock();
+    let mut text = String::new();
+    for path in &report.created {
+        text.push_str(&format!(
+            "  created {}\n",
+            crate::diagnostic::display_path(path)
+        ));
+    }
+    for path in &report.kept {
+        text.push_str(&format!(
+            "     kept {} (exists; check it matches the scaffold)\n",
+            crate::diagnostic::display_path(path)
+        ));
+    }
+    text.push_str(&format!(
+        "\nAdd to Cargo.toml:\n\n{}\nNext:\n{}",
+        report.dependencies, report.next_steps
+    ));
+    // A closed pipe is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes());
     Ok(())
 }
 
