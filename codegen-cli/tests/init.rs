@@ -103,7 +103,10 @@ fn init_writes_a_toml_project_whose_first_release_works() {
     syncwright(dir.path(), &["migrate", "new", "init"]);
     syncwright(dir.path(), &["check"]);
     let sql = std::fs::read_to_string(dir.path().join("migrations/0001_init.sql")).unwrap();
-    assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"items\""), "{sql}");
+    assert!(
+        sql.contains("CREATE TABLE IF NOT EXISTS \"items\""),
+        "{sql}"
+    );
 }
 
 #[test]
