@@ -47,6 +47,7 @@ pub struct OpenOptions<'a> {
     readers: usize,
     jitter_seed: Option<u64>,
     read_only: bool,
+    purge_at_open: Option<Duration>,
 }
 
 impl Default for OpenOptions<'_> {
@@ -69,7 +70,16 @@ impl<'a> OpenOptions<'a> {
             readers: 4,
             jitter_seed: None,
             read_only: false,
+            purge_at_open: None,
         }
+    }
+
+    /// Purges, right after opening, synced tombstones older than `age` (see
+    /// [`Database::purge_tombstones`]; [`crate::DEFAULT_TOMBSTONE_AGE`] is 30 days). Off by
+    /// default: without it tombstones stay until the app purges them.
+    pub fn purge_tombstones_at_open(&mut self, age: Duration) -> &mut Self {
+        self.purge_at_open = Some(age);
+        self
     }
 
     /// The clock for every timestamp (default: [`SystemClock`]).
@@ -215,6 +225,9 @@ impl<'a> OpenOptions<'a> {
         )?;
         if !read_only {
             db.queue().recover_in_flight()?;
+            if let Some(age) = self.purge_at_open {
+                db.purge_tombstones(age)?;
+            }
         }
         Ok(db)
     }

@@ -65,3 +65,41 @@ fn opening_with_migrations_that_carry_entities_registers_every_one() {
         Some("srv-1")
     );
 }
+
+#[test]
+fn purge_tombstones_at_open_removes_old_synced_tombstones_only_when_asked() {
+    let dir = TempDir::new();
+    let clock = std::sync::Arc::new(syncwright::ManualClock::new(start()));
+    let open = |purge: bool| {
+        let mut options = Database::options();
+        options.clock(clock.clone()).entities(&[Task::ENTITY]);
+        if purge {
+            options.purge_tombstones_at_open(syncwright::DEFAULT_TOMBSTONE_AGE);
+        }
+        options.open(dir.path("app.db"), &migrations()).unwrap()
+    };
+    let db = open(false);
+    let settle = |db: &Database| {
+        for entry in db.queue().next_batch(10).unwrap() {
+            db.queue().complete(entry.id).unwrap();
+        }
+    };
+    let task = db.insert(&Task::new("old")).unwrap();
+    settle(&db);
+    db.delete::<Task>(task.id).unwrap();
+    settle(&db);
+    drop(db);
+    clock.advance(syncwright::DEFAULT_TOMBSTONE_AGE + std::time::Duration::from_secs(1));
+
+    let db = open(false);
+    assert!(
+        db.get_including_deleted::<Task>(task.id).unwrap().is_some(),
+        "kept by default"
+    );
+    drop(db);
+    let db = open(true);
+    assert!(
+        db.get_including_deleted::<Task>(task.id).unwrap().is_none(),
+        "purged at open"
+    );
+}
