@@ -1,5 +1,6 @@
 //! The README's app: open (or create, or upgrade) the database, write, query, watch, queue.
 
+mod daily;
 mod model;
 
 use syncwright::{Database, Order, Syncable};
@@ -39,6 +40,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} patient(s) born in 1980 or 1985 with a phone",
         eighties.len()
     );
+
+    daily::daily(&db, ada.id)?; // src/daily.rs: the rest of the daily API
 
     // What a sync engine (or `db.sync(&transport)`) sends; here just counted.
     println!("{} change(s) waiting to sync", db.status()?.pending);
