@@ -41,6 +41,10 @@ impl<E, V> fmt::Debug for Column<E, V> {
 
 /// A value a column of type `V` can be compared with: `V` itself, the `T` of an `Option<T>`
 /// column, and `&str` for text columns.
+#[diagnostic::on_unimplemented(
+    message = "a column of type `{V}` cannot be compared with `{Self}`",
+    label = "expected a value of the column's type `{V}`"
+)]
 pub trait Operand<V> {
     /// The SQLite value to compare with.
     fn into_operand(self) -> Value;
