@@ -10,6 +10,11 @@
 //! transport). A hand-written engine can drain the queue itself with [`Queue::next_batch`],
 //! [`Queue::complete`] and [`Queue::fail`].
 //!
+//! Screens stay current with change subscriptions ([`Database::watch`], [`Query::watch`],
+//! [`Database::watch_status`]): one notification per commit that touched the watched tables,
+//! none for a rollback. Raw SQL has two escape hatches, [`Database::read_sql`] and
+//! [`WriteTx::sql`] (which bypasses the queue).
+//!
 //! Apps get their [`Migrations`] constant from the generated build.rs module
 //! (`include!(concat!(env!("OUT_DIR"), "/syncwright_migrations.rs"))`) and their [`Syncable`]
 //! impls from `#[derive(Syncable)]`. This example loads the migrations of a project from its
@@ -37,8 +42,9 @@
 //!
 //!     // Local writes: the row and its queue entry commit together.
 //!     let task = db.insert(&Task { title: "Buy milk".into(), done: false, priority: 2, due_at: None })?;
-//!     db.update(task.id, &Task { done: true, ..task.data.clone() })?; // coalesced into the create
-//!     let open = db.query::<Task>().filter_eq("done", false).order_by("priority", Order::Desc).fetch()?;
+//!     db.modify::<Task>(task.id, |t| t.done = true)?; // read, change, write; coalesced into the create
+//!     // Typed columns: a misspelt column or a wrong value type does not compile.
+//!     let open = db.query::<Task>().filter_by(Task::DONE.eq(false)).sort_by(Task::PRIORITY, Order::Desc).fetch()?;
 //!     assert!(open.is_empty());
 //!
 //!     // A whole sync: pull, push, conflicts (here against a server that accepts everything).
