@@ -49,3 +49,28 @@ fn readme_code_blocks_that_name_a_file_equal_that_file() {
         );
     }
 }
+
+#[test]
+fn the_readme_app_runs_and_reopens_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let run = || {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "-p", "first-app", "--"])
+            .arg(&db)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "first-app failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = run();
+    assert!(first.contains("at schema version 2"), "{first}");
+    assert!(first.contains("1 change(s) waiting to sync"), "{first}");
+    let second = run();
+    assert!(second.contains("2 change(s) waiting to sync"), "{second}");
+}
