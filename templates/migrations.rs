@@ -6,7 +6,16 @@
 /// The latest schema version.
 pub const SCHEMA_VERSION: u32 = {{ version }};
 
-/// Every migration of this app: hand it to the syncwright runtime when opening the database.
+/// Every entity of this version: opening the database with `MIGRATIONS` registers (and
+/// drift-checks) each of them, so none can be forgotten.
+pub const ENTITIES: &[&::syncwright::EntityDescriptor] = &[
+{%- for entity in entities %}
+    {{ entity }},
+{%- endfor %}
+];
+
+/// Every migration and entity of this app: hand it to the syncwright runtime when opening the
+/// database (`syncwright::Database::open("app.db", &MIGRATIONS)`).
 pub const MIGRATIONS: ::syncwright::Migrations = ::syncwright::Migrations {
     version: {{ version }},
     schema: {{ schema }},
@@ -15,4 +24,5 @@ pub const MIGRATIONS: ::syncwright::Migrations = ::syncwright::Migrations {
         {{ step }},
 {%- endfor %}
     ],
+    entities: ENTITIES,
 };

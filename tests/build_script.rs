@@ -60,6 +60,13 @@ fn generate_embeds_every_migration_with_its_checksum_and_rewrites_only_changes()
     assert!(module.contains("pub const MIGRATIONS: ::syncwright::Migrations"));
     assert!(module.contains("pub const SCHEMA_VERSION: u32 = 1;"));
     assert!(
+        module.contains("pub const ENTITIES: &[&::syncwright::EntityDescriptor]")
+            && module.contains("name: \"task\"")
+            && module.contains("name: \"project\"")
+            && module.contains("entities: ENTITIES,"),
+        "the module lists every entity, TOML and Rust alike, and MIGRATIONS carries them:\n{module}"
+    );
+    assert!(
         module.contains(&syncwright::checksum(&sql)),
         "the module must carry the checksum of 0001_init.sql"
     );

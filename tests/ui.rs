@@ -12,3 +12,11 @@ fn derive_diagnostics_point_at_the_offending_code() {
     t.compile_fail("tests/ui/names/*.rs");
     t.compile_fail("tests/ui/options/*.rs");
 }
+
+/// Typed column handles: a misspelt column, a value of the wrong type, or a column of another
+/// entity is a compile error, not a run-time `UnknownColumn`.
+#[test]
+fn typed_filters_refuse_wrong_columns_and_value_types_at_compile_time() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/typed/*.rs");
+}

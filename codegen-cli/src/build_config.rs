@@ -55,6 +55,7 @@ use crate::parse::project::PROJECT_FILE;
 use crate::release::entities_file;
 use crate::render::rust::{EmbeddedMigration, migrations_rs};
 use crate::rendered::{RenderedMigration, rendered_migrations};
+use crate::resolve;
 
 pub use crate::release::toml_entities;
 
@@ -151,7 +152,8 @@ pub fn out_dir_files(project: &LoadedProject, out_dir: &Path) -> Result<Vec<Outp
     let set = rendered_migrations(project)?;
     let source = display_path(&project.config.config_path);
     let steps: Vec<EmbeddedMigration<'_>> = set.steps.iter().map(embedded).collect();
-    let migrations = migrations_rs(&source, set.version, embedded(&set.schema), &steps);
+    let tables: Vec<_> = project.schema.entities.iter().map(resolve::table).collect();
+    let migrations = migrations_rs(&source, set.version, embedded(&set.schema), &steps, &tables);
     let entities = entities_file(project);
     Ok(vec![
         OutputFile {

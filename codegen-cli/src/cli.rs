@@ -35,6 +35,15 @@ pub enum Command {
     Import(ImportArgs),
     /// Show what sync is doing in a database (read-only).
     Inspect(InspectArgs),
+    /// Scaffold a project in a crate: syncwright.toml, an example entity, build.rs.
+    Init {
+        /// The crate's directory (default: the current directory).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Describe entities as `#[derive(Syncable)]` structs in `src/` instead of TOML specs.
+        #[arg(long)]
+        rust: bool,
+    },
 }
 
 /// `syncwright import` arguments: exactly one source.
@@ -111,23 +120,21 @@ fn config_path(cli: &Cli) -> Result<PathBuf> {
 
 /// Runs one command.
 pub fn run(cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Import(args) => return run_import(args),
-        Command::Inspect(args) => return run_inspect(cli, args),
-        _ => {}
-    }
-    let config = config_path(cli)?;
     match cli.command {
         Command::Generate => {
-            let report = crate::generate(&config)?;
+            let report = crate::generate(config_path(cli)?)?;
             print_outcomes(&report.files);
         }
         Command::Migrate(Migrate::New { ref name }) => {
-            let report = crate::migrate_new(&config, name)?;
+            let report = crate::migrate_new(config_path(cli)?, name)?;
             print_outcomes(&report.files);
         }
+        // `init` and `import` write a project; `inspect` reads a database, with a project if any.
+        Command::Init { ref dir, rust } => init(dir, rust)?,
+        Command::Import(ref args) => run_import(args)?,
+        Command::Inspect(ref args) => run_inspect(cli, args)?,
         Command::Check => {
-            let report = crate::check(&config)?;
+            let report = crate::check(config_path(cli)?)?;
             let _ = writeln!(
                 std::io::stdout(),
                 "ok: version {} is released and {} generated files are up to date",
@@ -135,7 +142,6 @@ pub fn run(cli: &Cli) -> Result<()> {
                 report.files
             );
         }
-        Command::Import(_) | Command::Inspect(_) => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -171,6 +177,36 @@ fn run_inspect(cli: &Cli, args: &InspectArgs) -> Result<()> {
         report.to_text()
     };
     let _ = write!(std::io::stdout(), "{text}");
+    Ok(())
+}
+
+fn init(dir: &Path, rust: bool) -> Result<()> {
+    let style = if rust {
+        crate::InitStyle::Rust
+    } else {
+        crate::InitStyle::Toml
+    };
+    let report = crate::init(dir, style)?;
+    let mut out = std::io::stdout().lock();
+    let mut text = String::new();
+    for path in &report.created {
+        text.push_str(&format!(
+            "  created {}\n",
+            crate::diagnostic::display_path(path)
+        ));
+    }
+    for path in &report.kept {
+        text.push_str(&format!(
+            "     kept {} (exists; check it matches the scaffold)\n",
+            crate::diagnostic::display_path(path)
+        ));
+    }
+    text.push_str(&format!(
+        "\nAdd to Cargo.toml:\n\n{}\nNext:\n{}",
+        report.dependencies, report.next_steps
+    ));
+    // A closed pipe is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes());
     Ok(())
 }
 

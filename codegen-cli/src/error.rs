@@ -66,6 +66,16 @@ pub enum Error {
         problem: String,
     },
     /// The specs (or the history) have problems; nothing was written.
+    /// `syncwright init` found a project already there.
+    #[error(
+        "`{}` already exists: this directory is a syncwright project; edit it instead of running `init` again",
+        crate::diagnostic::display_path(path)
+    )]
+    AlreadyInitialized {
+        /// The existing project file.
+        path: PathBuf,
+    },
+
     #[error("{0}")]
     Invalid(Box<InvalidSchema>),
 }

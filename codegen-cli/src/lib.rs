@@ -34,10 +34,11 @@
 //! ```
 
 // The user API is what the crate root re-exports below (`generate`, `check`, `migrate_new`,
-// `build` and `Config`, their reports and `Error`) and the CLI's `cli::run`.
+// `build`, `init` and `Config`, their reports and `Error`) and the CLI's `cli::run`.
 pub mod build_config;
 mod check;
 mod error;
+mod init;
 mod lock;
 mod migrate_new;
 mod output;
@@ -90,6 +91,7 @@ pub use output::{OutputFile, WriteOutcome};
 
 pub use build_config::{BuildReport, Config, build};
 pub use check::{CheckReport, check};
+pub use init::{InitReport, InitStyle, init};
 pub use migrate_new::migrate_new;
 pub use rendered::{RenderedMigration, RenderedMigrations, rendered_migrations};
 

@@ -173,7 +173,11 @@ fn expand(parsed: &RustEntity) -> TokenStream {
         quote!(#member: #value)
     });
 
+    let typed_columns = typed_columns(parsed);
+
     quote! {
+        #typed_columns
+
         #[automatically_derived]
         impl ::syncwright::Syncable for #ident {
             const ENTITY: &'static ::syncwright::EntityDescriptor = &::syncwright::EntityDescriptor {
@@ -191,6 +195,54 @@ fn expand(parsed: &RustEntity) -> TokenStream {
             fn from_row(__row: &#private::Row<'_>) -> ::syncwright::Result<Self> {
                 ::core::result::Result::Ok(Self { #(#from_row),* })
             }
+        }
+    }
+}
+
+/// The typed column handles: one associated constant per live, non-JSON domain field (named
+/// after the field, upper-cased) and the sync columns filters and orderings use most. A field
+/// whose constant would be `ENTITY` gets none, so it cannot shadow `Syncable::ENTITY`.
+fn typed_columns(parsed: &RustEntity) -> TokenStream {
+    let ident = &parsed.ident;
+    let fields = parsed
+        .fields
+        .iter()
+        .filter(|f| !f.deprecated && matches!(f.conversion, Conversion::Column))
+        .filter_map(|field| {
+            let name = field.member.to_string();
+            let konst = name.trim_start_matches("r#").to_uppercase();
+            if konst == "ENTITY" {
+                return None;
+            }
+            let konst = format_ident!("{}", konst, span = field.member.span());
+            let column = &field.column;
+            let ty = &field.ty;
+            let doc = format!("The `{column}` column, for typed filters and ordering.");
+            Some(quote! {
+                #[doc = #doc]
+                pub const #konst: ::syncwright::Column<#ident, #ty> = ::syncwright::Column::new(#column);
+            })
+        });
+    let sync = [
+        ("ID", "id", quote!(::syncwright::Uuid)),
+        ("CREATED_AT", "created_at", quote!(::std::time::SystemTime)),
+        ("UPDATED_AT", "updated_at", quote!(::std::time::SystemTime)),
+    ]
+    .into_iter()
+    .map(|(konst, column, ty)| {
+        let konst = format_ident!("{}", konst);
+        let doc = format!("The `{column}` sync column, for typed filters and ordering.");
+        quote! {
+            #[doc = #doc]
+            pub const #konst: ::syncwright::Column<#ident, #ty> = ::syncwright::Column::new(#column);
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #ident {
+            #(#sync)*
+            #(#fields)*
         }
     }
 }

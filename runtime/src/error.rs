@@ -209,6 +209,11 @@ pub enum Error {
         id: String,
     },
 
+    /// A write transaction left a reference to a record that does not exist; nothing of the
+    /// transaction was written. The details name the child table, record, column and parent.
+    #[error("{0}")]
+    ForeignKey(Box<crate::fk_check::ForeignKeyViolation>),
+
     /// A query named a column the entity does not have.
     #[error("{entity} has no column `{column}`")]
     UnknownColumn {

@@ -10,6 +10,11 @@
 //! transport). A hand-written engine can drain the queue itself with [`Queue::next_batch`],
 //! [`Queue::complete`] and [`Queue::fail`].
 //!
+//! Screens stay current with change subscriptions ([`Database::watch`], [`Query::watch`],
+//! [`Database::watch_status`]): one notification per commit that touched the watched tables,
+//! none for a rollback. Raw SQL has two escape hatches, [`Database::read_sql`] and
+//! [`WriteTx::sql`] (which bypasses the queue).
+//!
 //! Apps get their [`Migrations`] constant from the generated build.rs module
 //! (`include!(concat!(env!("OUT_DIR"), "/syncwright_migrations.rs"))`) and their [`Syncable`]
 //! impls from `#[derive(Syncable)]`. This example loads the migrations of a project from its
@@ -37,8 +42,9 @@
 //!
 //!     // Local writes: the row and its queue entry commit together.
 //!     let task = db.insert(&Task { title: "Buy milk".into(), done: false, priority: 2, due_at: None })?;
-//!     db.update(task.id, &Task { done: true, ..task.data.clone() })?; // coalesced into the create
-//!     let open = db.query::<Task>().filter_eq("done", false).order_by("priority", Order::Desc).fetch()?;
+//!     db.modify::<Task>(task.id, |t| t.done = true)?; // read, change, write; coalesced into the create
+//!     // Typed columns: a misspelt column or a wrong value type does not compile.
+//!     let open = db.query::<Task>().filter_by(Task::DONE.eq(false)).sort_by(Task::PRIORITY, Order::Desc).fetch()?;
 //!     assert!(open.is_empty());
 //!
 //!     // A whole sync: pull, push, conflicts (here against a server that accepts everything).
@@ -81,9 +87,11 @@
 
 mod adopt;
 mod clock;
+mod column;
 mod cursor;
 mod entity;
 mod error;
+mod fk_check;
 mod foreign;
 mod jitter;
 pub mod migrate;
@@ -103,6 +111,7 @@ mod sql_cache;
 mod statements;
 mod status;
 mod store;
+mod subscribe;
 pub mod sync;
 mod sync_log;
 mod value;
@@ -110,12 +119,14 @@ mod write_tx;
 
 pub use adopt::{Adoption, AdoptionReport, adopt};
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
+pub use column::{Column, Filter, Operand};
 pub use cursor::Cursor;
 pub use entity::{
     ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
     IndexDescriptor, SYNC_COLUMNS, Syncable,
 };
 pub use error::{Drift, Error, Result};
+pub use fk_check::ForeignKeyViolation;
 pub use migrate::{MigrationReport, Progress, check_drift, validate};
 pub use migration::{
     Migration, MigrationRef, MigrationSet, MigrationSource, Migrations, OwnedMigration,
@@ -130,10 +141,14 @@ pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
 pub use status::SyncSummary;
 pub use store::{DEFAULT_TOMBSTONE_AGE, Database};
+pub use subscribe::{Change, QueryWatch, StatusWatch, Subscription};
 pub use sync_log::{Direction, SyncLogEntry};
 pub use value::ColumnValue;
 pub use write_tx::{RemoteVersion, WriteTx};
 
+/// Re-exported so apps use the same SQLite binding as the runtime (for the escape hatches
+/// [`Database::read_sql`] and [`WriteTx::sql`]) without matching its version by hand.
+pub use rusqlite;
 /// Re-exported for `json` fields; see [`uuid`] for why.
 pub use serde_json;
 /// Re-exported so apps (and structs generated from TOML specs) name UUIDs and JSON values

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::entity::EntityDescriptor;
 use crate::statements;
 use crate::{Error, Result};
 
@@ -16,6 +17,7 @@ use crate::{Error, Result};
 ///     version: 1,
 ///     schema: Migration { version: 1, name: "schema", sql: "PRAGMA user_version = 1;", checksum: "..." },
 ///     steps: &[Migration { version: 1, name: "init", sql: "PRAGMA user_version = 1;", checksum: "..." }],
+///     entities: &[],
 /// };
 /// # assert_eq!(MIGRATIONS.version, 1);
 /// ```
@@ -27,6 +29,9 @@ pub struct Migrations {
     pub schema: Migration,
     /// `NNNN_<name>.sql` files, in version order: step `N` takes version `N-1` to `N`.
     pub steps: &'static [Migration],
+    /// Every entity of the latest version: opening the database with these migrations
+    /// registers and drift-checks each one (see [`MigrationSource::entities`]).
+    pub entities: &'static [&'static EntityDescriptor],
 }
 
 /// One migration file.
@@ -94,6 +99,13 @@ pub struct MigrationSet<'a> {
 pub trait MigrationSource {
     /// A borrowed view of the set.
     fn migration_set(&self) -> MigrationSet<'_>;
+
+    /// The entities that come with the migrations (the generated `MIGRATIONS` has every entity
+    /// of the app): the database registers them at open, together with any given to
+    /// [`crate::OpenOptions::entities`]. Migrations loaded from a directory have none.
+    fn entities(&self) -> &[&'static EntityDescriptor] {
+        &[]
+    }
 }
 
 impl Migration {
@@ -136,6 +148,10 @@ impl MigrationSource for Migrations {
             schema: self.schema.as_ref(),
             steps: self.steps.iter().map(Migration::as_ref).collect(),
         }
+    }
+
+    fn entities(&self) -> &[&'static EntityDescriptor] {
+        self.entities
     }
 }
 

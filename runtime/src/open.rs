@@ -48,6 +48,7 @@ pub struct OpenOptions<'a> {
     jitter_seed: Option<u64>,
     read_only: bool,
     synchronous: Synchronous,
+    purge_at_open: Option<Duration>,
 }
 
 /// How hard a commit waits for the disk (SQLite's `PRAGMA synchronous`, in WAL mode), see
@@ -95,7 +96,16 @@ impl<'a> OpenOptions<'a> {
             jitter_seed: None,
             read_only: false,
             synchronous: Synchronous::Full,
+            purge_at_open: None,
         }
+    }
+
+    /// Purges, right after opening, synced tombstones older than `age` (see
+    /// [`Database::purge_tombstones`]; [`crate::DEFAULT_TOMBSTONE_AGE`] is 30 days). Off by
+    /// default: without it tombstones stay until the app purges them.
+    pub fn purge_tombstones_at_open(&mut self, age: Duration) -> &mut Self {
+        self.purge_at_open = Some(age);
+        self
     }
 
     /// The clock for every timestamp (default: [`SystemClock`]).
@@ -225,6 +235,13 @@ impl<'a> OpenOptions<'a> {
             None => &mut ignore,
         };
         let report = migrate::run(&mut conn, &set, self.clock.now(), progress)?;
+        // The entities the migrations carry (all of the app's, for the generated constant)
+        // join the ones given here, so the plain open call registers everything.
+        for entity in migrations.entities() {
+            if !self.entities.iter().any(|e| e.name == entity.name) {
+                self.entities.push(entity);
+            }
+        }
         migrate::check_drift(&conn, &self.entities)?;
         let db = Database::new(
             conn,
@@ -241,9 +258,12 @@ impl<'a> OpenOptions<'a> {
                 entities: &self.entities,
                 read_only,
             },
-        );
+        )?;
         if !read_only {
             db.queue().recover_in_flight()?;
+            if let Some(age) = self.purge_at_open {
+                db.purge_tombstones(age)?;
+            }
         }
         Ok(db)
     }

@@ -8,11 +8,13 @@
 //! writer.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+use crate::fk_check;
+use crate::subscribe::Hub;
 use crate::{Error, Result};
 
 /// Prepared statements each connection keeps. Every statement of the hot paths is prepared once
@@ -29,26 +31,32 @@ pub(crate) struct Pool {
     busy_timeout: Duration,
     max_readers: usize,
     read_only: bool,
+    /// The change subscriptions, told after each commit of the writer.
+    hub: Arc<Hub>,
 }
 
 impl Pool {
-    /// A pool around the (already migrated) `writer`; `path` is `None` in memory.
+    /// A pool around the (already migrated) `writer`, whose commits `hub` hears of; `path` is
+    /// `None` in memory.
     pub fn new(
-        writer: Connection,
+        mut writer: Connection,
         path: Option<PathBuf>,
         busy_timeout: Duration,
         max_readers: usize,
         read_only: bool,
-    ) -> Pool {
+        hub: Arc<Hub>,
+    ) -> Result<Pool> {
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Pool {
+        hub.install(&mut writer)?;
+        Ok(Pool {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             path,
             busy_timeout,
             max_readers,
             read_only,
-        }
+            hub,
+        })
     }
 
     /// The database file, if any.
@@ -93,6 +101,8 @@ impl Pool {
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, committed when `f` returns
     /// `Ok` and rolled back otherwise. A read-only database refuses with [`Error::ReadOnly`].
+    /// A commit refused for a dangling foreign key is reported as [`Error::ForeignKey`]; after
+    /// a commit, the subscriptions to the tables it wrote are told (never after a rollback).
     pub fn write<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
         if self.read_only {
             return Err(Error::ReadOnly {
@@ -104,8 +114,24 @@ impl Pool {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::sql("BEGIN IMMEDIATE"))?;
-        let result = f(&tx)?;
-        tx.commit().map_err(Error::sql("COMMIT"))?;
-        Ok(result)
+        self.hub.take(); // nothing recorded before this transaction is part of it
+        let result = f(&tx).and_then(|result| {
+            // COMMIT by hand: when it fails the transaction is still open, so the foreign key
+            // check can name the offending row before the drop rolls it back.
+            match tx.execute_batch("COMMIT") {
+                Ok(()) => Ok(result),
+                Err(e) if fk_check::is_foreign_key_failure(&e) => {
+                    Err(fk_check::describe(&tx).unwrap_or_else(|| Error::sql("COMMIT")(e)))
+                }
+                Err(e) => Err(Error::sql("COMMIT")(e)),
+            }
+        });
+        drop(tx);
+        let touched = self.hub.take();
+        drop(conn);
+        if result.is_ok() {
+            self.hub.publish(&touched);
+        }
+        result
     }
 }

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use rusqlite::types::Value;
 
+use crate::column::{Column, Filter};
 use crate::entity::{Syncable, quote};
 use crate::record::{Record, SyncStatus, select_list};
 use crate::store::Database;
@@ -66,6 +67,7 @@ pub enum Order {
 pub struct Query<'db, T> {
     db: &'db Database,
     filters: Vec<(String, Op, Value)>,
+    typed: Vec<Filter<T>>,
     deleted: Option<bool>,
     order: Vec<(String, Order)>,
     limit: Option<u64>,
@@ -78,12 +80,18 @@ impl<'db, T: Syncable> Query<'db, T> {
         Query {
             db,
             filters: Vec::new(),
+            typed: Vec::new(),
             deleted: Some(false),
             order: Vec::new(),
             limit: None,
             offset: None,
             _entity: PhantomData,
         }
+    }
+
+    /// The database the query runs on.
+    pub(crate) fn database(&self) -> &'db Database {
+        self.db
     }
 
     /// Keeps records whose `column` equals `value`.
@@ -96,6 +104,18 @@ impl<'db, T: Syncable> Query<'db, T> {
         self.filters
             .push((column.to_owned(), op, value.into_value()));
         self
+    }
+
+    /// Keeps records matching `filter`, built from `T`'s typed columns (ANDed with the other
+    /// filters): `.filter_by(Task::PRIORITY.is_in([1, 2]).or(Task::DUE_ON.is_null()))`.
+    pub fn filter_by(mut self, filter: Filter<T>) -> Self {
+        self.typed.push(filter);
+        self
+    }
+
+    /// [`Query::order_by`] with a typed column.
+    pub fn sort_by<V>(self, column: Column<T, V>, order: Order) -> Self {
+        self.order_by(column.name(), order)
     }
 
     /// Keeps records in sync state `status`.
@@ -172,6 +192,9 @@ impl<'db, T: Syncable> Query<'db, T> {
             };
             clauses.push(clause);
         }
+        for filter in &self.typed {
+            clauses.push(filter.render(entity, &mut params)?);
+        }
         let sql = if clauses.is_empty() {
             String::new()
         } else {
@@ -230,6 +253,7 @@ impl<'db, T: Syncable> Query<'db, T> {
         let q = Query {
             db: self.db,
             filters: self.filters.clone(),
+            typed: self.typed.clone(),
             deleted: self.deleted,
             order: self.order.clone(),
             limit: Some(1),
@@ -247,5 +271,15 @@ impl<'db, T: Syncable> Query<'db, T> {
             quote(T::ENTITY.table)
         );
         self.db.run_count(T::ENTITY, &sql, &params)
+    }
+
+    /// Whether any record matches (ignoring limit and offset); stops at the first.
+    pub fn exists(&self) -> Result<bool> {
+        let (where_clause, params) = self.where_clause()?;
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}{where_clause})",
+            quote(T::ENTITY.table)
+        );
+        Ok(self.db.run_count(T::ENTITY, &sql, &params)? == 1)
     }
 }

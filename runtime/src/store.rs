@@ -28,6 +28,7 @@ use crate::queue::{self, PurgeReport, Queue};
 use crate::record::{self, Record, fetch_one};
 use crate::registry::Registry;
 use crate::retry::RetryPolicy;
+use crate::subscribe::Hub;
 use crate::write_tx::{RemoteVersion, WriteTx};
 use crate::{Error, Result};
 
@@ -60,6 +61,8 @@ pub struct Database {
     pub(crate) registry: Registry,
     /// This instance, as the owner of the queue entries it hands out.
     pub(crate) owner: Owner,
+    /// The change subscriptions (see the `subscribe` module).
+    pub(crate) hub: Arc<Hub>,
 }
 
 impl std::fmt::Debug for Database {
@@ -73,16 +76,22 @@ impl std::fmt::Debug for Database {
 
 impl Database {
     /// A database around the migrated, drift-checked connection `conn`.
-    pub(crate) fn new(conn: Connection, path: Option<PathBuf>, settings: Settings<'_>) -> Self {
+    pub(crate) fn new(
+        conn: Connection,
+        path: Option<PathBuf>,
+        settings: Settings<'_>,
+    ) -> Result<Self> {
         let owner = Owner::new(path.as_deref());
-        Database {
+        let hub = Arc::new(Hub::default());
+        Ok(Database {
             pool: Pool::new(
                 conn,
                 path,
                 settings.busy_timeout,
                 settings.max_readers,
                 settings.read_only,
-            ),
+                Arc::clone(&hub),
+            )?,
             clock: settings.clock,
             retry: settings.retry,
             coalesce: settings.coalesce,
@@ -91,7 +100,8 @@ impl Database {
             report: settings.report,
             registry: Registry::new(settings.entities),
             owner,
-        }
+            hub,
+        })
     }
 
     /// Default options, to chain setters on before [`OpenOptions::open`].
@@ -190,6 +200,35 @@ impl Database {
     /// [`WriteTx::update`].
     pub fn update<T: Syncable>(&self, id: Uuid, value: &T) -> Result<Record<T>> {
         self.transaction(|tx| tx.update(id, value))
+    }
+
+    /// Reads live record `id`, lets `change` edit its fields, and writes the result back (an
+    /// `update` queued like [`Database::update`]), all in one write transaction: no other
+    /// write can slip in between the read and the write. `db.modify::<Task>(id, |t| t.done =
+    /// true)?`. A missing or deleted record is [`Error::NotFound`].
+    pub fn modify<T: Syncable>(&self, id: Uuid, change: impl FnOnce(&mut T)) -> Result<Record<T>> {
+        self.transaction(|tx| {
+            let mut value = match tx.get::<T>(id)? {
+                Some(record) if !record.is_deleted => record.data,
+                _ => {
+                    return Err(Error::NotFound {
+                        entity: T::ENTITY.name,
+                        id: id.to_string(),
+                    });
+                }
+            };
+            change(&mut value);
+            tx.update(id, &value)
+        })
+    }
+
+    /// The escape hatch for reads: runs `f` on a read-only connection (a snapshot of the last
+    /// commit) for reports, joins or full-text search the typed API does not cover. Entity
+    /// tables are plain tables (`docs/contracts.md` lists their sync columns); remember to
+    /// leave out tombstones (`is_deleted = 0`). Writes through it are refused by SQLite; use
+    /// [`WriteTx::sql`] for those.
+    pub fn read_sql<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        self.read_raw(|conn| f(conn).map_err(|source| Error::Sqlite { sql: None, source }))
     }
 
     /// Soft-deletes record `id` (a tombstone that syncs) and enqueues a `delete`; see

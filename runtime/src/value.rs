@@ -141,6 +141,8 @@ impl ColumnValue for uuid::Uuid {
     }
 }
 
+/// Stored as epoch milliseconds: a `SystemTime` round-trips at millisecond precision (finer
+/// digits are dropped on write).
 impl ColumnValue for SystemTime {
     fn to_value(&self) -> Value {
         Value::Integer(to_millis(*self))

@@ -277,6 +277,19 @@ impl WriteTx<'_> {
         self.stored(id)
     }
 
+    /// The escape hatch for writes: the transaction's own connection, to run SQL that commits
+    /// (or rolls back) together with the typed writes of this transaction, and notifies
+    /// subscriptions like them.
+    ///
+    /// It **bypasses the queue and the sync metadata**: rows changed here are not stamped, get
+    /// no queue entry and never reach the server, unless the same transaction also writes them
+    /// through the typed API. Use it for app-local tables (caches, FTS indexes) and read-side
+    /// SQL; change synced entities through [`WriteTx::insert`]/[`WriteTx::update`]/
+    /// [`WriteTx::delete`]. Do not `COMMIT`, `ROLLBACK` or `BEGIN` through it.
+    pub fn sql(&self) -> &rusqlite::Connection {
+        self.tx
+    }
+
     /// Reads record `id` (tombstones included) inside the transaction.
     pub fn get<T: Syncable>(&self, id: Uuid) -> Result<Option<Record<T>>> {
         self.register(T::ENTITY)?;

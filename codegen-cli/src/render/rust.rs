@@ -7,7 +7,7 @@ use std::path::Path;
 use askama::Template;
 
 use crate::diagnostic::{Origin, SourceMap, display_path};
-use crate::model::{ConflictStrategy, DefaultValue, Entity, Field, FieldType};
+use crate::model::{ColumnRole, ConflictStrategy, DefaultValue, Entity, Field, FieldType, Table};
 use crate::naming::{plural, snake_case};
 use crate::symbol;
 
@@ -32,22 +32,72 @@ struct MigrationsRs {
     version: u32,
     schema: String,
     steps: Vec<String>,
+    entities: Vec<String>,
 }
 
 /// Renders the module that embeds `schema` (fresh install) and `steps` (in version order) at
-/// `version`; `source` names where they came from for the header.
+/// `version`, and the runtime descriptor of every table in `entities` (the latest version's,
+/// deprecated ones left out) so that opening the database with `MIGRATIONS` registers them all;
+/// `source` names where they came from for the header.
 pub fn migrations_rs(
     source: &str,
     version: u32,
     schema: EmbeddedMigration<'_>,
     steps: &[EmbeddedMigration<'_>],
+    entities: &[Table],
 ) -> String {
     super::render(&MigrationsRs {
         source: source.to_string(),
         version,
         schema: migration_literal(schema),
         steps: steps.iter().copied().map(migration_literal).collect(),
+        entities: entities
+            .iter()
+            .filter(|t| !t.deprecated)
+            .map(descriptor_literal)
+            .collect(),
     })
+}
+
+/// The `syncwright::EntityDescriptor` of `table`: the same description `#[derive(Syncable)]`
+/// emits for it (domain columns that are not deprecated, every index).
+fn descriptor_literal(table: &Table) -> String {
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| c.role == ColumnRole::Domain && !c.deprecated)
+        .map(|c| {
+            let references = match &c.references {
+                Some(parent) => format!("::core::option::Option::Some({parent:?})"),
+                None => "::core::option::Option::None".to_owned(),
+            };
+            format!(
+                "::syncwright::ColumnDescriptor {{ name: {:?}, ty: ::syncwright::ColumnType::{:?}, nullable: {}, references: {references} }}",
+                c.name, c.ty, c.nullable
+            )
+        })
+        .collect();
+    let indexes: Vec<String> = table
+        .indexes
+        .iter()
+        .map(|i| {
+            let columns: Vec<String> = i.columns.iter().map(|c| format!("{c:?}")).collect();
+            format!(
+                "::syncwright::IndexDescriptor {{ name: {:?}, columns: &[{}], unique: {} }}",
+                i.name,
+                columns.join(", "),
+                i.unique
+            )
+        })
+        .collect();
+    format!(
+        "&::syncwright::EntityDescriptor {{\n        name: {:?},\n        table: {:?},\n        conflict: ::syncwright::ConflictStrategy::{},\n        columns: &[\n            {}\n        ],\n        indexes: &[\n            {}\n        ],\n    }}",
+        table.entity,
+        table.name,
+        table.conflict.runtime_variant(),
+        columns.join(",\n            "),
+        indexes.join(",\n            "),
+    )
 }
 
 fn migration_literal(migration: EmbeddedMigration<'_>) -> String {

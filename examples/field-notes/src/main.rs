@@ -10,6 +10,7 @@
 //! With `--server URL --token TOKEN`, the process is instead one device syncing through a
 //! running `syncwright-server` over HTTP (see `remote.rs` and the README).
 
+mod daily;
 mod model;
 mod remote;
 
@@ -55,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "field-notes".to_string());
     std::fs::create_dir_all(&dir)?;
     let outcome = run(Path::new(&dir))?;
+    daily::tour(Path::new(&dir))?;
     println!(
         "both devices agree: note {:?} (priority {}), notebook {:?}",
         outcome.note.body, outcome.note.priority, outcome.notebook.title
@@ -229,6 +231,48 @@ fn run(dir: &Path) -> Result<Outcome, Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generated_module_lists_every_entity_as_the_derive_describes_it() {
+        let mut generated: Vec<_> = MIGRATIONS.entities.to_vec();
+        generated.sort_by_key(|e| e.name);
+        assert_eq!(
+            generated,
+            [Note::ENTITY, Notebook::ENTITY, Reading::ENTITY],
+            "one descriptor per entity, equal to the derive's"
+        );
+    }
+
+    #[test]
+    fn the_daily_api_tour_sees_each_change_once() {
+        let dir = std::env::temp_dir().join(format!("field-notes-daily-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tour = daily::tour(&dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            tour.urgent_titles,
+            ["Stream flooded", "Gate open", "Urgent: fence down"]
+        );
+        assert_eq!(tour.list_updates, 4, "three inserts and one modify");
+        assert_eq!(
+            tour.pending_after_writes, 5,
+            "two notebooks and three notes"
+        );
+        assert_eq!(
+            tour.notes_per_notebook,
+            [("Ridge".to_owned(), 2), ("Valley".to_owned(), 1)]
+        );
+        assert!(
+            tour.orphan_error.contains("`notes` record"),
+            "{}",
+            tour.orphan_error
+        );
+        assert!(
+            tour.orphan_error.contains("`notebook_id`"),
+            "{}",
+            tour.orphan_error
+        );
+    }
 
     #[test]
     fn two_devices_sync_through_the_server_and_resolve_their_conflicts() {
