@@ -13,6 +13,7 @@
 mod daily;
 mod model;
 mod remote;
+mod sync_loop;
 
 use std::path::Path;
 use std::sync::Arc;
