@@ -38,7 +38,7 @@ impl Database {
     /// Stores the pull cursor of `entity_type`.
     pub fn set_cursor(&self, entity_type: &str, cursor: Option<&str>) -> Result<()> {
         let now = to_millis(self.clock.now());
-        self.write_raw(|tx| {
+        self.with_writer(|tx| {
             let sql = "INSERT INTO _sync_cursors (entity_type, cursor, updated_at) VALUES (?1, ?2, ?3) \
                        ON CONFLICT (entity_type) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at";
             tx.execute(sql, (entity_type, cursor, now))
@@ -49,7 +49,7 @@ impl Database {
 
     /// The pull cursor of `entity_type`, if one was stored.
     pub fn cursor(&self, entity_type: &str) -> Result<Option<String>> {
-        self.read_raw(|conn| {
+        self.with_reader(|conn| {
             let sql = "SELECT cursor FROM _sync_cursors WHERE entity_type = ?1";
             let cursor: Option<Option<String>> = conn
                 .query_row(sql, [entity_type], |r| r.get(0))

@@ -257,7 +257,7 @@ impl<'db> Queue<'db> {
             "SELECT {} FROM _sync_queue {filter} ORDER BY id",
             QUEUE.column_list()
         );
-        self.db.read_raw(|conn| {
+        self.db.with_reader(|conn| {
             let mut stmt = conn.prepare(&sql).map_err(Error::sql(&sql))?;
             let mut rows = stmt.query([]).map_err(Error::sql(&sql))?;
             let mut out = Vec::new();
@@ -306,7 +306,7 @@ impl<'db> Queue<'db> {
 
     fn take(&self, selection: Selection, limit: usize) -> Result<Vec<QueueEntry>> {
         let entities = self.db.registered();
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             // Inside the transaction: a read-only database refused before any lock file.
             self.db.owner.hold()?;
             let entries = due_entries(tx, &entities, selection, limit)?;
@@ -341,7 +341,7 @@ impl<'db> Queue<'db> {
     /// claimed by another instance, missing), none does and that entry's error is returned.
     pub fn complete_all(&self, ids: &[i64]) -> Result<()> {
         let now = to_millis(self.db.clock.now());
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             for &id in ids {
                 self.settle_completed(tx, id, None, now)?;
             }
@@ -353,7 +353,7 @@ impl<'db> Queue<'db> {
     /// `(entry id, server id)` pairs, as [`Queue::complete_with_server_id`].
     pub fn complete_all_with_server_ids(&self, entries: &[(i64, &str)]) -> Result<()> {
         let now = to_millis(self.db.clock.now());
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             for &(id, server_id) in entries {
                 self.settle_completed(tx, id, Some(server_id), now)?;
             }
@@ -364,7 +364,7 @@ impl<'db> Queue<'db> {
     fn complete_inner(&self, id: i64, server_id: Option<&str>) -> Result<()> {
         let now = to_millis(self.db.clock.now());
         self.db
-            .write_raw(|tx| self.settle_completed(tx, id, server_id, now))
+            .with_writer(|tx| self.settle_completed(tx, id, server_id, now))
     }
 
     /// Completes in-flight entry `id` inside `tx`: the entry `completed`, the record's server id
@@ -441,7 +441,7 @@ impl<'db> Queue<'db> {
     pub fn fail(&self, id: i64, error: &str) -> Result<FailOutcome> {
         let now = self.db.clock.now();
         let unit = self.db.jitter.unit();
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             let entry = entry_in(tx, id)?;
             expect(&entry, QueueStatus::InFlight, "fail", "in_flight")?;
             self.expect_owned(tx, id)?;
@@ -472,7 +472,7 @@ impl<'db> Queue<'db> {
     /// becomes `pending` again. (The last error stays recorded.)
     pub fn retry(&self, id: i64) -> Result<()> {
         let now = to_millis(self.db.clock.now());
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             let entry = entry_in(tx, id)?;
             expect(&entry, QueueStatus::Failed, "retry", "failed")?;
             self.requeue(tx, &entry, now)
@@ -483,7 +483,7 @@ impl<'db> Queue<'db> {
     pub fn retry_failed(&self) -> Result<usize> {
         let now = to_millis(self.db.clock.now());
         let failed = self.failed()?;
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             let mut n = 0;
             for entry in &failed {
                 if entry_in(tx, entry.id)?.status == QueueStatus::Failed {
@@ -512,7 +512,7 @@ impl<'db> Queue<'db> {
     /// Drops entry `id` (not allowed while `in_flight`). The record keeps its local state; it
     /// is marked `error` since the server will not get this change.
     pub fn discard(&self, id: i64) -> Result<()> {
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             let entry = entry_in(tx, id)?;
             if entry.status == QueueStatus::InFlight {
                 return Err(Error::QueueEntryState {
@@ -546,7 +546,7 @@ impl<'db> Queue<'db> {
     pub fn recover_in_flight(&self) -> Result<usize> {
         let owner = &self.db.owner;
         owner.sweep();
-        self.db.write_raw(|tx| {
+        self.db.with_writer(|tx| {
             let sql = "SELECT DISTINCT claimed_by FROM _sync_queue WHERE status = 'in_flight'";
             let owners: Vec<Option<String>> = tx
                 .prepare(sql)

@@ -30,7 +30,7 @@ impl Database {
     /// Counts for a sync indicator.
     pub fn status(&self) -> Result<SyncSummary> {
         let entities = self.registered();
-        self.read_raw(|conn| {
+        self.with_reader(|conn| {
             let mut conflicts = 0;
             for entity in &entities {
                 let sql = format!(

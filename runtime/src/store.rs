@@ -166,16 +166,16 @@ impl Database {
         if self.entity(entity.name).is_some() {
             return Ok(());
         }
-        self.read_raw(|conn| self.registry.register(conn, entity))
+        self.with_reader(|conn| self.registry.register(conn, entity))
     }
 
-    /// Runs `f` with a read connection (WAL snapshot of the last commit).
-    pub(crate) fn read_raw<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+    /// Runs `f` on a pooled read connection (a WAL snapshot of the last commit).
+    pub(crate) fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
         self.pool.read(f)
     }
 
     /// Runs `f` in one write transaction on the writer connection.
-    pub(crate) fn write_raw<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
+    pub(crate) fn with_writer<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
         self.pool.write(f)
     }
 
@@ -183,7 +183,7 @@ impl Database {
     /// [`WriteTx`] commits together with its queue entries when `f` returns `Ok`, and none does
     /// when it returns `Err`.
     pub fn transaction<R>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<R>) -> Result<R> {
-        self.write_raw(|tx| f(&WriteTx::new(tx, self)))
+        self.with_writer(|tx| f(&WriteTx::new(tx, self)))
     }
 
     /// Inserts `value` under a fresh client UUID and enqueues its `create`.
@@ -228,7 +228,7 @@ impl Database {
     /// leave out tombstones (`is_deleted = 0`). Writes through it are refused by SQLite; use
     /// [`WriteTx::sql`] for those.
     pub fn read_sql<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
-        self.read_raw(|conn| f(conn).map_err(|source| Error::Sqlite { sql: None, source }))
+        self.with_reader(|conn| f(conn).map_err(|source| Error::Sqlite { sql: None, source }))
     }
 
     /// Soft-deletes record `id` (a tombstone that syncs) and enqueues a `delete`; see
@@ -252,13 +252,13 @@ impl Database {
     /// The live (not deleted) record `id`, if any.
     pub fn get<T: Syncable>(&self, id: Uuid) -> Result<Option<Record<T>>> {
         self.ensure_registered(T::ENTITY)?;
-        self.read_raw(|conn| fetch_one::<T>(conn, id, false))
+        self.with_reader(|conn| fetch_one::<T>(conn, id, false))
     }
 
     /// Record `id` even if it is a tombstone.
     pub fn get_including_deleted<T: Syncable>(&self, id: Uuid) -> Result<Option<Record<T>>> {
         self.ensure_registered(T::ENTITY)?;
-        self.read_raw(|conn| fetch_one::<T>(conn, id, true))
+        self.with_reader(|conn| fetch_one::<T>(conn, id, true))
     }
 
     /// A query over `T`'s records; tombstones are excluded unless asked for.
@@ -272,7 +272,7 @@ impl Database {
         params: &[Value],
     ) -> Result<Vec<Record<T>>> {
         self.ensure_registered(T::ENTITY)?;
-        self.read_raw(|conn| {
+        self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(sql).map_err(Error::sql(sql))?;
             let mut rows = stmt
                 .query(params_from_iter(params))
@@ -292,7 +292,7 @@ impl Database {
         params: &[Value],
     ) -> Result<u64> {
         self.ensure_registered(entity)?;
-        self.read_raw(|conn| {
+        self.with_reader(|conn| {
             let n: i64 = conn
                 .prepare_cached(sql)
                 .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))
@@ -317,7 +317,7 @@ impl Database {
                 .unwrap_or(std::time::UNIX_EPOCH),
         );
         let entities = self.registered();
-        self.write_raw(|tx| queue::purge(tx, &entities, cutoff))
+        self.with_writer(|tx| queue::purge(tx, &entities, cutoff))
     }
 
     /// [`Database::purge_tombstones`] with [`DEFAULT_TOMBSTONE_AGE`].

@@ -55,7 +55,7 @@ impl Database {
             Direction::Push => "push",
         };
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.write_raw(|tx| {
+        self.with_writer(|tx| {
             let sql = "INSERT INTO _sync_log (at, direction, entity_type, pulled, pushed, conflicts, resolution, error) \
                        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
             tx.execute(
@@ -102,7 +102,7 @@ impl Database {
     /// The conflicts and resolutions `_sync_log` recorded for record `id`, oldest first (as
     /// `lww: server kept`, `manual: waiting for the app`, `manual: merged`, ...).
     pub fn conflict_log(&self, id: uuid::Uuid) -> Result<Vec<String>> {
-        self.read_raw(|conn| {
+        self.with_reader(|conn| {
             let sql = "SELECT resolution FROM _sync_log WHERE entity_id = ?1 \
                        AND resolution IS NOT NULL ORDER BY id";
             conn.prepare(sql)

@@ -105,7 +105,7 @@ impl Database {
     /// Every record waiting in `manual` conflict, of the registered entities.
     pub fn conflicts(&self) -> Result<Vec<Conflict>> {
         let entities = self.registered();
-        self.read_raw(|conn| {
+        self.with_reader(|conn| {
             let mut out = Vec::new();
             for entity in &entities {
                 let sql = format!(
@@ -158,7 +158,7 @@ impl Database {
             entity: entity.name.to_owned(),
             id: id.to_string(),
         };
-        self.write_raw(|tx| {
+        self.with_writer(|tx| {
             let local = local::read(tx, entity, id)?.ok_or_else(not_in_conflict)?;
             let (server, _) = server_copy(tx, id)?.ok_or_else(not_in_conflict)?;
             if local.sync_status != "conflict" {

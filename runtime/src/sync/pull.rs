@@ -33,7 +33,7 @@ fn start_cursors(
     entities: &[&'static EntityDescriptor],
     report: &mut SyncReport,
 ) -> Result<BTreeMap<String, Option<Cursor>>> {
-    let stored = db.read_raw(cursor::stored)?;
+    let stored = db.with_reader(cursor::stored)?;
     let mut cursors = BTreeMap::new();
     for entity in entities {
         let cursor = match stored.get(entity.name) {
@@ -101,7 +101,7 @@ fn apply_page(
 ) -> Result<()> {
     let now_ms = to_millis(db.clock.now());
     let mut conflicts = Vec::new();
-    let applied = db.write_raw(|tx| {
+    let applied = db.with_writer(|tx| {
         let mut applied = 0;
         for remote in &page.changes {
             let Some(entity) = entities.iter().find(|e| e.name == remote.entity) else {

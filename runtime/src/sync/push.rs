@@ -41,11 +41,11 @@ pub(crate) fn push_all(
         if batch.is_empty() {
             return Ok(());
         }
-        let mutations = match db.read_raw(|conn| mutations(db, conn, &batch)) {
+        let mutations = match db.with_reader(|conn| mutations(db, conn, &batch)) {
             Ok(m) => m,
             Err(e) => {
                 let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
-                db.write_raw(|tx| queue::release(tx, &ids))?;
+                db.with_writer(|tx| queue::release(tx, &ids))?;
                 return Err(e);
             }
         };
@@ -65,14 +65,14 @@ pub(crate) fn push_all(
                 }) {
                     // A refusal that names none of them would come back forever.
                     let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
-                    db.write_raw(|tx| queue::release(tx, &ids))?;
+                    db.with_writer(|tx| queue::release(tx, &ids))?;
                     return Err(Error::SyncStopped {
                         source: TransportError::refused(ProtocolError::InvalidMutations {
                             rejected,
                         }),
                     });
                 }
-                db.write_raw(|tx| {
+                db.with_writer(|tx| {
                     for entry in &batch {
                         match rejected
                             .iter()
@@ -88,7 +88,7 @@ pub(crate) fn push_all(
             Err(source @ TransportError::Refused { .. }) => {
                 // Refused whole (schema_too_new, ...): the queue is kept as it was.
                 let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
-                db.write_raw(|tx| queue::release(tx, &ids))?;
+                db.with_writer(|tx| queue::release(tx, &ids))?;
                 return Err(Error::SyncStopped { source });
             }
             Err(source) => {
@@ -177,7 +177,7 @@ fn settle(
     let mut pushed = 0;
     let mut conflicts = Vec::new();
     let mut rejected = Vec::new();
-    db.write_raw(|tx| {
+    db.with_writer(|tx| {
         for entry in batch {
             let entity = entity_of(db, entry)?;
             match answers.get(&entry.idempotency_key) {
