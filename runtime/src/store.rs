@@ -175,7 +175,10 @@ impl Database {
     }
 
     /// Runs `f` in one write transaction on the writer connection.
-    pub(crate) fn with_writer<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
+    pub(crate) fn with_writer<R>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<R>,
+    ) -> Result<R> {
         self.pool.write(f)
     }
 
