@@ -1,4 +1,4 @@
-//! Renders an [`ImportedSchema`] as TOML entity specs, one file per table.
+//! Renders an [`ImportedSchema`](super::ImportedSchema) as TOML entity specs, one file per table.
 //!
 //! Names are kept exactly (keywords and camelCase included; TOML keys that are not bare words
 //! are quoted). Types follow SQLite's affinity rules for the declared type; defaults that are
