@@ -228,7 +228,6 @@ pub(crate) const VERSIONS: Table = Table {
     indexes: &[],
 };
 
-/// Every runtime table, in creation order.
 /// Since step 4: an adopted database records its adoption (`syncwright::adopt`).
 pub(crate) const ADOPTION: Table = Table {
     name: "_sync_adoption",
@@ -243,6 +242,7 @@ pub(crate) const ADOPTION: Table = Table {
     indexes: &[],
 };
 
+/// Every runtime table, in creation order.
 pub(crate) const TABLES: &[&Table] = &[
     &QUEUE, &CURSORS, &LOG, &VERSIONS, &RECORDS, &CONFLICTS, &ADOPTION,
 ];
