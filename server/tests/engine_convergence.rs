@@ -17,10 +17,10 @@ use proptest::prelude::*;
 use sync_app::*;
 use syncwright::sync::SyncOptions;
 use syncwright::sync::protocol::{
-    Action, Fields, Outcome, PullRequest, PullResponse, PushRequest, PushResponse,
+    Action, Outcome, PullRequest, PullResponse, PushRequest, PushResponse,
 };
 use syncwright::sync::transport::{Transport, TransportError};
-use syncwright::{Error, Syncable, Uuid};
+use syncwright::{Error, Uuid};
 use syncwright_server::transport::FaultyTransport;
 
 /// One step of the schedule; indexes pick modulo what exists.
@@ -99,43 +99,8 @@ impl<T: Transport> Transport for Recording<'_, T> {
     }
 }
 
-fn live<T: Syncable>(client: &Client) -> Vec<Uuid> {
-    client
-        .db
-        .query::<T>()
-        .fetch()
-        .unwrap()
-        .iter()
-        .map(|r| r.id)
-        .collect()
-}
-
 fn pick(ids: &[Uuid], n: usize) -> Option<Uuid> {
     (!ids.is_empty()).then(|| ids[n % ids.len()])
-}
-
-/// A device's records, tombstones included, as the server would list them.
-fn records_of(client: &Client) -> BTreeMap<(String, Uuid), (bool, Fields)> {
-    let mut out = BTreeMap::new();
-    for r in client
-        .db
-        .query::<Project>()
-        .include_deleted()
-        .fetch()
-        .unwrap()
-    {
-        out.insert(
-            ("project".to_owned(), r.id),
-            (r.is_deleted, r.data.to_payload()),
-        );
-    }
-    for r in client.db.query::<Task>().include_deleted().fetch().unwrap() {
-        out.insert(
-            ("task".to_owned(), r.id),
-            (r.is_deleted, r.data.to_payload()),
-        );
-    }
-    out
 }
 
 fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
@@ -159,7 +124,7 @@ fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             }
             Step::CreateTask { device, project } => {
                 let c = &clients[device % devices];
-                if let Some(project_id) = pick(&live::<Project>(c), project) {
+                if let Some(project_id) = pick(&c.live::<Project>(), project) {
                     names += 1;
                     c.db.insert(&Task {
                         project_id,
@@ -172,7 +137,7 @@ fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             }
             Step::RenameProject { device, project } => {
                 let c = &clients[device % devices];
-                if let Some(id) = pick(&live::<Project>(c), project) {
+                if let Some(id) = pick(&c.live::<Project>(), project) {
                     names += 1;
                     let mut p = c.db.get::<Project>(id).unwrap().unwrap().data;
                     p.name = format!("p{names}");
@@ -181,7 +146,7 @@ fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             }
             Step::ToggleTask { device, task } => {
                 let c = &clients[device % devices];
-                if let Some(id) = pick(&live::<Task>(c), task) {
+                if let Some(id) = pick(&c.live::<Task>(), task) {
                     let mut t = c.db.get::<Task>(id).unwrap().unwrap().data;
                     t.done = !t.done;
                     c.db.update(id, &t).unwrap();
@@ -189,13 +154,13 @@ fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             }
             Step::DeleteProject { device, project } => {
                 let c = &clients[device % devices];
-                if let Some(id) = pick(&live::<Project>(c), project) {
+                if let Some(id) = pick(&c.live::<Project>(), project) {
                     c.db.delete::<Project>(id).unwrap();
                 }
             }
             Step::DeleteTask { device, task } => {
                 let c = &clients[device % devices];
-                if let Some(id) = pick(&live::<Task>(c), task) {
+                if let Some(id) = pick(&c.live::<Task>(), task) {
                     c.db.delete::<Task>(id).unwrap();
                 }
             }
@@ -248,7 +213,7 @@ fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
         .collect();
     for (i, c) in clients.iter().enumerate() {
         prop_assert_eq!(
-            &records_of(c),
+            &c.records(),
             &expected,
             "device {} differs from the server",
             i

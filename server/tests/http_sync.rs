@@ -18,9 +18,9 @@ use http_support::{Binary, TestServer, USERS, token_of, tokens_file};
 use sync_app::{Client, Project, Task};
 use syncwright::sync::SyncOptions;
 use syncwright::sync::http::HttpTransport;
-use syncwright::sync::protocol::{Fields, Outcome, ProtocolError, PushRequest, PushResponse};
-use syncwright::sync::transport::{Transport, TransportError};
-use syncwright::{Error, QueueStatus, Syncable, Uuid};
+use syncwright::sync::protocol::{Outcome, ProtocolError, PushRequest, PushResponse};
+use syncwright::sync::transport::TransportError;
+use syncwright::{Error, QueueStatus, Uuid};
 use syncwright_server::Server;
 use syncwright_server::http::HttpConfig;
 use syncwright_server::storage::SqliteStorage;
@@ -143,35 +143,6 @@ impl Rng {
     }
 }
 
-fn live<T: Syncable, X: Transport>(client: &Client<X>) -> Vec<Uuid> {
-    let rows = client.db.query::<T>().fetch().unwrap();
-    rows.iter().map(|r| r.id).collect()
-}
-
-/// A device's records, tombstones included, as the server would list them.
-fn records_of<X: Transport>(client: &Client<X>) -> BTreeMap<(String, Uuid), (bool, Fields)> {
-    let mut out = BTreeMap::new();
-    for r in client
-        .db
-        .query::<Project>()
-        .include_deleted()
-        .fetch()
-        .unwrap()
-    {
-        out.insert(
-            ("project".to_owned(), r.id),
-            (r.is_deleted, r.data.to_payload()),
-        );
-    }
-    for r in client.db.query::<Task>().include_deleted().fetch().unwrap() {
-        out.insert(
-            ("task".to_owned(), r.id),
-            (r.is_deleted, r.data.to_payload()),
-        );
-    }
-    out
-}
-
 /// Every push the server answered through `proxy` (cut answers included): (request, answer).
 fn pushes_through(proxy: &Proxy) -> Vec<(PushRequest, PushResponse)> {
     let exchanges = proxy.exchanges.lock().unwrap();
@@ -216,7 +187,7 @@ fn converge(seed: u64, devices: usize, steps: usize) -> usize {
                 .unwrap();
             }
             2 | 3 => {
-                if let Some(project_id) = rng.pick(&live::<Project, _>(c)) {
+                if let Some(project_id) = rng.pick(&c.live::<Project>()) {
                     c.db.insert(&Task {
                         project_id,
                         title: format!("t{n}"),
@@ -227,14 +198,14 @@ fn converge(seed: u64, devices: usize, steps: usize) -> usize {
                 }
             }
             4 => {
-                if let Some(id) = rng.pick(&live::<Project, _>(c)) {
+                if let Some(id) = rng.pick(&c.live::<Project>()) {
                     let mut p = c.db.get::<Project>(id).unwrap().unwrap().data;
                     p.name = format!("p{n}");
                     c.db.update(id, &p).unwrap();
                 }
             }
             5 => {
-                if let Some(id) = rng.pick(&live::<Task, _>(c)) {
+                if let Some(id) = rng.pick(&c.live::<Task>()) {
                     let mut t = c.db.get::<Task>(id).unwrap().unwrap().data;
                     t.done = !t.done;
                     c.db.update(id, &t).unwrap();
@@ -242,10 +213,10 @@ fn converge(seed: u64, devices: usize, steps: usize) -> usize {
             }
             6 => {
                 if rng.below(2) == 0 {
-                    if let Some(id) = rng.pick(&live::<Project, _>(c)) {
+                    if let Some(id) = rng.pick(&c.live::<Project>()) {
                         c.db.delete::<Project>(id).unwrap();
                     }
-                } else if let Some(id) = rng.pick(&live::<Task, _>(c)) {
+                } else if let Some(id) = rng.pick(&c.live::<Task>()) {
                     c.db.delete::<Task>(id).unwrap();
                 }
             }
@@ -289,7 +260,7 @@ fn converge(seed: u64, devices: usize, steps: usize) -> usize {
         .collect();
     for (i, c) in clients.iter().enumerate() {
         assert_eq!(
-            records_of(c),
+            c.records(),
             expected,
             "seed {seed}: device {i} differs from the server"
         );
@@ -455,7 +426,7 @@ fn the_binary_killed_and_restarted_while_an_engine_pushes_deduplicates_the_retri
 
         let on_server = http_support::pull_all(&client.transport, 2, &["project"]);
         let ids: BTreeSet<Uuid> = on_server.iter().map(|r| r.id).collect();
-        let local: BTreeSet<Uuid> = live::<Project, _>(&client).into_iter().collect();
+        let local: BTreeSet<Uuid> = client.live::<Project>().into_iter().collect();
         assert_eq!(on_server.len(), ids.len(), "a record was pulled twice");
         assert_eq!(ids, local, "records were lost or added");
         assert!(

@@ -3,10 +3,12 @@
 //! with their own manual clock) that sync through the in-process transport.
 #![allow(dead_code)] // each test file uses its own share
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use syncwright::sync::protocol::Fields;
 use syncwright::sync::transport::Transport;
 use syncwright::sync::{SyncOptions, SyncReport};
 use syncwright::{
@@ -209,6 +211,37 @@ impl Client {
 }
 
 impl<T: Transport> Client<T> {
+    /// The ids of this device's live (not deleted) records of `E`.
+    pub fn live<E: Syncable>(&self) -> Vec<Uuid> {
+        let rows = self.db.query::<E>().fetch().unwrap();
+        rows.iter().map(|r| r.id).collect()
+    }
+
+    /// This device's projects and tasks, tombstones included, keyed and shaped as the server
+    /// lists them: what a converged device must equal.
+    pub fn records(&self) -> BTreeMap<(String, Uuid), (bool, Fields)> {
+        let mut out = BTreeMap::new();
+        for r in self
+            .db
+            .query::<Project>()
+            .include_deleted()
+            .fetch()
+            .unwrap()
+        {
+            out.insert(
+                ("project".to_owned(), r.id),
+                (r.is_deleted, r.data.to_payload()),
+            );
+        }
+        for r in self.db.query::<Task>().include_deleted().fetch().unwrap() {
+            out.insert(
+                ("task".to_owned(), r.id),
+                (r.is_deleted, r.data.to_payload()),
+            );
+        }
+        out
+    }
+
     /// A v2 client, in memory, syncing through `transport` (e.g. an `HttpTransport`).
     pub fn over(transport: T) -> Client<T> {
         Client::over_at_version(transport, 2)
@@ -283,11 +316,10 @@ pub fn file_server(path: &Path) -> Arc<Server> {
 pub fn server_records(
     server: &Server,
     entities: &[&str],
-) -> std::collections::BTreeMap<(String, Uuid), (u64, bool, syncwright::sync::protocol::Fields)> {
+) -> BTreeMap<(String, Uuid), (u64, bool, Fields)> {
     use syncwright::sync::protocol::PullRequest;
-    let mut cursors: std::collections::BTreeMap<_, _> =
-        entities.iter().map(|e| (e.to_string(), None)).collect();
-    let mut out = std::collections::BTreeMap::new();
+    let mut cursors: BTreeMap<_, _> = entities.iter().map(|e| (e.to_string(), None)).collect();
+    let mut out = BTreeMap::new();
     loop {
         let page = server
             .handle_pull("ana", &PullRequest::new(2, cursors.clone(), 1000))
