@@ -214,11 +214,12 @@ fn run_as_written(lines: &[String], dir: &Path) -> (Server, Vec<Output>) {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        // `/tmp/` first: the binaries' own paths may lie under /tmp (a checkout there).
         let mut command = line
+            .replace("/tmp/", &tmp)
             .replace("cargo run -q -p syncwright-server --", &server_bin)
             .replace("cargo run -p syncwright-server --", &server_bin)
             .replace("cargo run -p field-notes --", device_bin)
-            .replace("/tmp/", &tmp)
             .replace("--listen 127.0.0.1:8787", "--listen 127.0.0.1:0");
         if let Some(running) = &server {
             command = command.replace("http://127.0.0.1:8787", &running.url);
