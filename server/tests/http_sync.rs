@@ -394,9 +394,11 @@ fn the_binary_killed_and_restarted_while_an_engine_pushes_deduplicates_the_retri
     );
     drop(binary);
 
-    // Then kills at points of the sync nobody picks.
+    // Then kills at points of the sync nobody picks: a quarter, half and a whole round in, and
+    // (so that at least one kill surely lands inside a sync, however fast or loaded the machine
+    // is) a 64th of a round in.
     let mut cut = 0;
-    for fraction in [4, 2, 1] {
+    for fraction in [4, 2, 1, 64] {
         insert(&client);
         let mut binary = Binary::start_with_config(&sync_app_config(), &db, &tokens);
         let transport = HttpTransport::new(binary.url(), token_of("ana"));
@@ -434,7 +436,7 @@ fn the_binary_killed_and_restarted_while_an_engine_pushes_deduplicates_the_retri
             "a create was applied twice"
         );
     }
-    eprintln!("one round took {one_round:?}; {cut} of 3 kills stopped the sync");
+    eprintln!("one round took {one_round:?}; {cut} of 4 kills stopped the sync");
     assert!(
         cut > 0,
         "no kill landed inside the sync; the test proved nothing"
