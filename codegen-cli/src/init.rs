@@ -135,7 +135,7 @@ fn dependencies() -> String {
          syncwright = \"{version}\"\n\n\
          [build-dependencies]\n\
          # The generator library without the CLI: a light build script.\n\
-         syncwright-codegen = {{ version = \"{version}\", default-features = false }}\n"
+         syncwright-codegen = {{ version = \"{version}\", default-features = false, features = [\"generate\"] }}\n"
     )
 }
 

@@ -34,29 +34,46 @@
 //! ```
 
 // The user API is what the crate root re-exports below (`generate`, `check`, `migrate_new`,
-// `build`, `init` and `Config`, their reports and `Error`) and the CLI's `cli::run`.
+// `build`, `init` and `Config`, their reports and `Error`) and the CLI's `cli::run`. All of it
+// needs the `generate` feature; without it the crate is only the stages the derive expands a
+// struct with (attribute reader, model, validation, naming, resolve), whose dependencies are
+// syn, quote, proc-macro2, serde and serde_json.
+#[cfg(feature = "generate")]
 pub mod build_config;
+#[cfg(feature = "generate")]
 mod check;
+#[cfg(feature = "generate")]
 mod error;
+#[cfg(feature = "generate")]
 mod init;
+#[cfg(feature = "generate")]
 mod lock;
+#[cfg(feature = "generate")]
 mod migrate_new;
+#[cfg(feature = "generate")]
 mod output;
+#[cfg(feature = "generate")]
 mod plan;
+#[cfg(feature = "generate")]
 mod project_lock;
 #[cfg(feature = "rehearse")]
 mod rehearse;
+#[cfg(feature = "generate")]
 mod release;
+mod similarity;
 
 // The stages that syncwright-derive and syncwright-server share with the generator (one parser,
 // one model, one set of diagnostics), also read by the tests. Not a stable API: hidden from the
 // docs, and free to change with the generator.
 #[doc(hidden)]
 pub mod diagnostic;
+#[cfg(feature = "generate")]
 #[doc(hidden)]
 pub mod diff;
+#[cfg(feature = "generate")]
 #[doc(hidden)]
 pub mod history;
+#[cfg(feature = "generate")]
 #[doc(hidden)]
 pub mod load;
 #[doc(hidden)]
@@ -67,6 +84,7 @@ pub mod naming;
 pub mod parse;
 #[doc(hidden)]
 pub mod render;
+#[cfg(feature = "generate")]
 #[doc(hidden)]
 pub mod rendered;
 #[doc(hidden)]
@@ -83,19 +101,29 @@ pub mod import;
 #[cfg(feature = "rehearse")]
 pub mod inspect;
 
+#[cfg(feature = "generate")]
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "generate")]
 pub use error::{Error, InvalidSchema, Result};
+#[cfg(feature = "generate")]
 pub use load::{LoadedProject, load_project};
+#[cfg(feature = "generate")]
 pub use output::{OutputFile, WriteOutcome};
 
+#[cfg(feature = "generate")]
 pub use build_config::{BuildReport, Config, build};
+#[cfg(feature = "generate")]
 pub use check::{CheckReport, check};
+#[cfg(feature = "generate")]
 pub use init::{InitReport, InitStyle, init};
+#[cfg(feature = "generate")]
 pub use migrate_new::migrate_new;
+#[cfg(feature = "generate")]
 pub use rendered::{RenderedMigration, RenderedMigrations, rendered_migrations};
 
 /// What a generator run wrote.
+#[cfg(feature = "generate")]
 #[derive(Debug)]
 pub struct GenerateReport {
     /// Every output file and whether it changed.
@@ -108,6 +136,7 @@ pub struct GenerateReport {
 ///
 /// Fails like [`rendered_migrations`], and when a released migration file was edited (`generate`
 /// never rewrites a released migration).
+#[cfg(feature = "generate")]
 pub fn generated_files(project: &LoadedProject) -> Result<Vec<OutputFile>> {
     let mut releases = release::Releases::load(project)?;
     releases.check_history()?;
@@ -121,6 +150,7 @@ pub fn generated_files(project: &LoadedProject) -> Result<Vec<OutputFile>> {
 /// Loads the project at `config_path`, validates it and writes every output.
 ///
 /// Nothing is written when any input has a problem.
+#[cfg(feature = "generate")]
 pub fn generate(config_path: impl AsRef<Path>) -> Result<GenerateReport> {
     let _hold = project_lock::ProjectLock::acquire(config_path.as_ref(), "generate")?;
     let project = load_project(config_path.as_ref())?;

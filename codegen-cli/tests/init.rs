@@ -33,7 +33,7 @@ fn new_crate(dir: &Path) {
     let manifest = format!(
         "[package]\nname = \"first-app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
          [dependencies]\nsyncwright = {{ path = {:?} }}\n\n\
-         [build-dependencies]\nsyncwright-codegen = {{ path = {:?}, default-features = false }}\n\n\
+         [build-dependencies]\nsyncwright-codegen = {{ path = {:?}, default-features = false, features = [\"generate\"] }}\n\n\
          [workspace]\n",
         ws.join("runtime"),
         ws.join("codegen-cli"),
@@ -59,7 +59,10 @@ fn init_then_release_generate_check_and_build_the_scaffolded_crate() {
     let init = syncwright(app, &["init", "--rust"]);
     let stdout = String::from_utf8(init.stdout).unwrap();
     assert!(stdout.contains("created ./syncwright.toml"), "{stdout}");
-    assert!(stdout.contains("default-features = false"), "{stdout}");
+    assert!(
+        stdout.contains(r#"default-features = false, features = ["generate"]"#),
+        "{stdout}"
+    );
     assert!(stdout.contains("syncwright migrate new init"), "{stdout}");
 
     syncwright(app, &["migrate", "new", "init"]);

@@ -24,8 +24,11 @@ pub(crate) enum Raw {
     /// An array.
     Array(Vec<RawValue>),
     /// A table of keys and values (TOML).
+    // Only the TOML front end (the `generate` feature) builds the TOML-only values.
+    #[cfg_attr(not(feature = "generate"), allow(dead_code))]
     Table(Vec<Entry>),
     /// A TOML datetime, as written.
+    #[cfg_attr(not(feature = "generate"), allow(dead_code))]
     Datetime(String),
     /// A key written alone, with no value (Rust: `#[syncwright(index)]`).
     Flag,
@@ -77,6 +80,7 @@ pub(crate) struct Entry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Syntax {
     /// An entity spec or `syncwright.toml`.
+    #[cfg_attr(not(feature = "generate"), allow(dead_code))]
     Toml,
     /// `#[syncwright(...)]` attributes.
     Rust,

@@ -2,15 +2,21 @@
 //!
 //! Output is deterministic (same model, same bytes) and meant to be read in code review.
 
+#[cfg(feature = "generate")]
 pub mod ddl;
+#[cfg(feature = "generate")]
 pub mod migration;
+#[cfg(feature = "generate")]
 pub mod rust;
 pub mod sql;
 
+#[cfg(feature = "generate")]
 use askama::Template;
 
+#[cfg(feature = "generate")]
 use crate::model::Table;
 
+#[cfg(feature = "generate")]
 /// A table as the `_create_table.sql` partial shows it.
 pub struct TableView {
     /// Entity name.
@@ -25,6 +31,7 @@ pub struct TableView {
     pub indexes: Vec<String>,
 }
 
+#[cfg(feature = "generate")]
 impl TableView {
     /// The view of a physical table.
     pub fn new(table: &Table) -> Self {
@@ -43,6 +50,7 @@ impl TableView {
 }
 
 /// `schema.sql`: a fresh database at `version`, every table created directly.
+#[cfg(feature = "generate")]
 #[derive(Template)]
 #[template(path = "schema.sql")]
 pub struct SchemaSql {
@@ -55,6 +63,7 @@ pub struct SchemaSql {
 }
 
 /// Renders the fresh-install script for `tables` at `version`.
+#[cfg(feature = "generate")]
 pub fn schema_sql(version: u32, source: &str, tables: &[Table]) -> String {
     let template = SchemaSql {
         version,
@@ -65,6 +74,7 @@ pub fn schema_sql(version: u32, source: &str, tables: &[Table]) -> String {
 }
 
 /// Renders a template; our templates only fail on a bug (they call no fallible filter).
+#[cfg(feature = "generate")]
 pub(crate) fn render(template: &impl Template) -> String {
     let mut out = template
         .render()

@@ -34,6 +34,8 @@ mod literal;
 mod meta;
 mod types;
 
+use std::fmt;
+
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -115,7 +117,7 @@ pub struct RustEntity {
 }
 
 /// The Rust side of one field.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RustField {
     /// The field's name in the struct.
     pub member: Ident,
@@ -131,7 +133,7 @@ pub struct RustField {
 }
 
 /// How the value of a field becomes a column value and back.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Conversion {
     /// The type implements the runtime's `ColumnValue` (the supported types and `Option`s of
     /// them, or any type given an explicit non-JSON `type`).
@@ -143,6 +145,42 @@ pub enum Conversion {
         /// Whether the field is an `Option` of it: `None` is SQL `NULL`.
         nullable: bool,
     },
+}
+
+// `Debug` by hand: syn's own `Debug` impls need its `extra-traits` feature, which every app
+// would compile for the derive (issue 16); a type shows as the Rust it was written as.
+impl fmt::Debug for RustField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RustField")
+            .field("member", &self.member)
+            .field("column", &self.column)
+            .field("ty", &TypeTokens(&self.ty))
+            .field("conversion", &self.conversion)
+            .field("deprecated", &self.deprecated)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Conversion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conversion::Column => f.write_str("Column"),
+            Conversion::Json { inner, nullable } => f
+                .debug_struct("Json")
+                .field("inner", &TypeTokens(inner))
+                .field("nullable", nullable)
+                .finish(),
+        }
+    }
+}
+
+/// A type in `Debug` output, as its tokens.
+struct TypeTokens<'a>(&'a Type);
+
+impl fmt::Debug for TypeTokens<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", quote::ToTokens::to_token_stream(self.0))
+    }
 }
 
 /// The error for `#[derive(Syncable)]` on something that is not a struct with named fields.
