@@ -118,12 +118,10 @@ fn check_field(
     }
 }
 
+/// The generator's suggestion (one similarity rule for spec and payload typos), as a suffix.
 fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> String {
-    known
-        .map(|k| (strsim::jaro_winkler(name, k), k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"))
+    syncwright_codegen::naming::did_you_mean(name, known)
+        .map_or_else(String::new, |k| format!(" (did you mean `{k}`?)"))
 }
 
 /// The value as JSON, cut to a readable length.
