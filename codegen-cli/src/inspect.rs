@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::import::compare::differences;
 use crate::import::schema::ImportedSchema;
 use crate::import::sqlite::{open_read_only, read_schema};
+use crate::render::sql::ident;
 use crate::{Error, Result};
 
 /// Everything `inspect` reports.
@@ -146,10 +147,6 @@ fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     )
     .optional()
     .map(|found| found.is_some())
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Inspects `database`, read-only; with `config`, also checks migration checksums and drift
@@ -352,8 +349,8 @@ fn entity_statuses(conn: &Connection) -> rusqlite::Result<Vec<EntityStatus>> {
     for (table, column) in tables {
         let sql = format!(
             "SELECT {c}, count(*) FROM {t} GROUP BY {c} ORDER BY {c}",
-            c = quote(&column),
-            t = quote(&table)
+            c = ident(&column),
+            t = ident(&table)
         );
         let by_status = conn
             .prepare(&sql)?

@@ -24,6 +24,7 @@
 use std::fmt::Write as _;
 
 use super::schema::{ImportedForeignKey, ImportedSchema, ImportedTable};
+use crate::render::sql::ident;
 
 /// How existing rows start after adoption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,10 +56,6 @@ pub const UUID_SQL: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)
 /// The current time in epoch milliseconds as one SQL expression.
 pub const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// The `_sync_ref_` column that carries the UUID of the row a foreign key points at.
 pub fn reference_column(fk: &ImportedForeignKey) -> String {
     format!("{SYNC_PREFIX}ref_{}", fk.columns.join("_"))
@@ -87,14 +84,14 @@ fn add(out: &mut String, table: &str, column: &str, decl: &str) {
     let _ = writeln!(
         out,
         "ALTER TABLE {} ADD COLUMN {} {decl};",
-        quote(table),
-        quote(&format!("{SYNC_PREFIX}{column}"))
+        ident(table),
+        ident(&format!("{SYNC_PREFIX}{column}"))
     );
 }
 
 fn render_table(out: &mut String, table: &ImportedTable, rows: ExistingRows) {
     let t = &table.name;
-    let q = quote(t);
+    let q = ident(t);
     let _ = writeln!(out, "\n-- {t}");
     add(out, t, "id", "TEXT");
     add(out, t, "server_id", "TEXT");
@@ -123,8 +120,8 @@ fn render_table(out: &mut String, table: &ImportedTable, rows: ExistingRows) {
         format!(
             "CREATE {}INDEX {} ON {q} ({});",
             if unique { "UNIQUE " } else { "" },
-            quote(&format!("{t}_{SYNC_PREFIX}{suffix}")),
-            quote(column)
+            ident(&format!("{t}_{SYNC_PREFIX}{suffix}")),
+            ident(column)
         )
     };
     let _ = writeln!(out, "{}", index("id", true, "_sync_id"));
@@ -144,7 +141,7 @@ fn reference_match(fk: &ImportedForeignKey, target: &ImportedTable, from: &str) 
     fk.columns
         .iter()
         .zip(&to)
-        .map(|(c, t)| format!("target_row.{} = {from}.{}", quote(t), quote(c)))
+        .map(|(c, t)| format!("target_row.{} = {from}.{}", ident(t), ident(c)))
         .collect::<Vec<_>>()
         .join(" AND ")
 }
@@ -160,7 +157,7 @@ fn adopted_references<'a>(
 }
 
 fn render_references(out: &mut String, schema: &ImportedSchema, table: &ImportedTable) {
-    let q = quote(&table.name);
+    let q = ident(&table.name);
     for (fk, target) in adopted_references(schema, table) {
         let column = reference_column(fk);
         let _ = writeln!(
@@ -168,19 +165,19 @@ fn render_references(out: &mut String, schema: &ImportedSchema, table: &Imported
             "\n-- {} -> {}: the reference as a UUID",
             table.name, target.name
         );
-        let _ = writeln!(out, "ALTER TABLE {q} ADD COLUMN {} TEXT;", quote(&column));
+        let _ = writeln!(out, "ALTER TABLE {q} ADD COLUMN {} TEXT;", ident(&column));
         let _ = writeln!(
             out,
             "UPDATE {q} SET {} = (SELECT target_row.\"_sync_id\" FROM {} AS target_row WHERE {});",
-            quote(&column),
-            quote(&target.name),
+            ident(&column),
+            ident(&target.name),
             reference_match(fk, target, &q)
         );
         let _ = writeln!(
             out,
             "CREATE INDEX {} ON {q} ({});",
-            quote(&format!("{}_{column}", table.name)),
-            quote(&column)
+            ident(&format!("{}_{column}", table.name)),
+            ident(&column)
         );
     }
 }
@@ -191,7 +188,7 @@ fn new_row(table: &ImportedTable) -> String {
         table
             .primary_key
             .iter()
-            .map(|c| format!("{} = NEW.{}", quote(c), quote(c)))
+            .map(|c| format!("{} = NEW.{}", ident(c), ident(c)))
             .collect::<Vec<_>>()
             .join(" AND ")
     } else {
@@ -201,20 +198,20 @@ fn new_row(table: &ImportedTable) -> String {
 
 /// Keeps each `_sync_ref_` column right when the app's own code changes the reference.
 fn render_reference_triggers(out: &mut String, schema: &ImportedSchema, table: &ImportedTable) {
-    let q = quote(&table.name);
+    let q = ident(&table.name);
     for (fk, target) in adopted_references(schema, table) {
         let column = reference_column(fk);
-        let watched: Vec<String> = fk.columns.iter().map(|c| quote(c)).collect();
+        let watched: Vec<String> = fk.columns.iter().map(|c| ident(c)).collect();
         let _ = writeln!(
             out,
             "\n-- the app's own code changes the reference: its UUID follows\n\
              CREATE TRIGGER {} AFTER UPDATE OF {} ON {q} BEGIN\n  \
              UPDATE {q} SET {} = (SELECT target_row.\"_sync_id\" FROM {} AS target_row WHERE {}) \
              WHERE {};\nEND;",
-            quote(&format!("{}_{column}_update", table.name)),
+            ident(&format!("{}_{column}_update", table.name)),
             watched.join(", "),
-            quote(&column),
-            quote(&target.name),
+            ident(&column),
+            ident(&target.name),
             reference_match(fk, target, "NEW"),
             new_row(table)
         );
@@ -222,7 +219,7 @@ fn render_reference_triggers(out: &mut String, schema: &ImportedSchema, table: &
 }
 
 fn render_insert_trigger(out: &mut String, schema: &ImportedSchema, table: &ImportedTable) {
-    let q = quote(&table.name);
+    let q = ident(&table.name);
     let mut sets = vec![
         format!("\"_sync_id\" = {UUID_SQL}"),
         format!("\"_sync_created_at\" = {NOW_MS_SQL}"),
@@ -231,8 +228,8 @@ fn render_insert_trigger(out: &mut String, schema: &ImportedSchema, table: &Impo
     for (fk, target) in adopted_references(schema, table) {
         sets.push(format!(
             "{} = (SELECT target_row.\"_sync_id\" FROM {} AS target_row WHERE {})",
-            quote(&reference_column(fk)),
-            quote(&target.name),
+            ident(&reference_column(fk)),
+            ident(&target.name),
             reference_match(fk, target, "NEW")
         ));
     }
@@ -241,7 +238,7 @@ fn render_insert_trigger(out: &mut String, schema: &ImportedSchema, table: &Impo
         "\n-- rows the app's own code inserts get their sync identity\n\
          CREATE TRIGGER {} AFTER INSERT ON {q} WHEN NEW.\"_sync_id\" IS NULL BEGIN\n  \
          UPDATE {q} SET {} WHERE {};\nEND;",
-        quote(&format!("{}_{SYNC_PREFIX}adopt_insert", table.name)),
+        ident(&format!("{}_{SYNC_PREFIX}adopt_insert", table.name)),
         sets.join(", "),
         new_row(table)
     );

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::schema::ImportedSchema;
 use super::sqlite::read_schema;
+use crate::render::sql::ident;
 
 #[derive(Deserialize)]
 struct Dump {
@@ -54,10 +55,6 @@ struct Index {
     sql: Option<String>,
 }
 
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// The SQLite type Drift declares for one of its column types.
 fn sql_type(drift_type: &str) -> Result<&'static str, String> {
     Ok(match drift_type {
@@ -74,7 +71,7 @@ fn create_table(table: &Table) -> Result<String, String> {
     for c in &table.columns {
         let mut column = format!(
             "{} {}",
-            quote(&c.name),
+            ident(&c.name),
             sql_type(&c.ty)
                 .map_err(|e| format!("table `{}` column `{}`: {e}", table.name, c.name))?
         );
@@ -93,7 +90,7 @@ fn create_table(table: &Table) -> Result<String, String> {
         }
         parts.push(column);
     }
-    let list = |cols: &[String]| cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let list = |cols: &[String]| cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
     if let Some(pk) = table.explicit_pk.as_deref().filter(|k| !k.is_empty()) {
         parts.push(format!("PRIMARY KEY ({})", list(pk)));
     }
@@ -102,7 +99,7 @@ fn create_table(table: &Table) -> Result<String, String> {
     }
     Ok(format!(
         "CREATE TABLE {} ({}){};",
-        quote(&table.name),
+        ident(&table.name),
         parts.join(", "),
         if table.without_rowid {
             " WITHOUT ROWID"
