@@ -6,7 +6,8 @@
 //! every table gets a few rows, and the database each step leaves is compared with a fresh
 //! install of the same version (`schema.sql` rendered from its snapshot): tables, columns
 //! (`pragma table_info`), indexes (`pragma index_list`/`index_info`) and foreign keys, not the
-//! SQL text, which differs between `CREATE TABLE` and `ALTER TABLE`.
+//! SQL text, which differs between `CREATE TABLE` and `ALTER TABLE`; and triggers by name and
+//! SQL text, which both create with the same statement.
 //!
 //! Backfills are the one place where user-written SQL reaches a migration, so each one is also
 //! checked to be exactly one SQL expression over the columns its table had before: SQLite itself
@@ -372,6 +373,8 @@ struct TableShape {
     indexes: BTreeMap<String, (bool, bool, Vec<String>)>,
     /// `(column, referenced table, referenced column)`.
     foreign_keys: Vec<(String, String, String)>,
+    /// Trigger name → its SQL as `sqlite_schema` keeps it.
+    triggers: BTreeMap<String, String>,
 }
 
 fn shape(conn: &Connection) -> Result<BTreeMap<String, TableShape>, String> {
@@ -420,12 +423,20 @@ fn shape(conn: &Connection) -> Result<BTreeMap<String, TableShape>, String> {
             .collect::<Result<_, _>>()
             .map_err(err)?;
         foreign_keys.sort();
+        let triggers = conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1")
+            .map_err(err)?
+            .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
         out.insert(
             table,
             TableShape {
                 columns,
                 indexes,
                 foreign_keys,
+                triggers,
             },
         );
     }
@@ -459,6 +470,9 @@ fn differences(
                 fr.indexes.keys().collect::<Vec<_>>()
             ));
         }
+        if up.triggers != fr.triggers {
+            out.push(trigger_differences(name, &up.triggers, &fr.triggers));
+        }
         if up.foreign_keys != fr.foreign_keys {
             out.push(format!(
                 "table `{name}` has other foreign keys than a fresh install"
@@ -466,6 +480,30 @@ fn differences(
         }
     }
     out
+}
+
+/// How the triggers of `table` differ: missing, extra, or with other SQL than a fresh install.
+fn trigger_differences(
+    table: &str,
+    upgraded: &BTreeMap<String, String>,
+    fresh: &BTreeMap<String, String>,
+) -> String {
+    let missing: Vec<&String> = fresh
+        .keys()
+        .filter(|n| !upgraded.contains_key(*n))
+        .collect();
+    let extra: Vec<&String> = upgraded
+        .keys()
+        .filter(|n| !fresh.contains_key(*n))
+        .collect();
+    let changed: Vec<&String> = upgraded
+        .iter()
+        .filter(|(name, sql)| fresh.get(*name).is_some_and(|f| f != *sql))
+        .map(|(name, _)| name)
+        .collect();
+    format!(
+        "table `{table}` has other triggers than a fresh install (missing {missing:?}, extra {extra:?}, other SQL {changed:?})"
+    )
 }
 
 #[cfg(test)]
@@ -508,6 +546,48 @@ mod tests {
         assert!(
             messages[0].contains("differs from a fresh install of v1")
                 && messages[0].contains("tasks(title)"),
+            "{messages:?}"
+        );
+    }
+
+    const FLAGGED: &str = "[entity]\nname = \"task\"\n[fields]\ndone = { type = \"bool\", default = false }\nmeta = { type = \"json\", nullable = true }\n";
+
+    #[test]
+    fn a_step_that_leaves_out_a_type_check_trigger_is_reported() {
+        let history = history(FLAGGED);
+        let mut set = rendered::render_history(&history).unwrap();
+        let sql = &set.steps[0].sql;
+        let start = sql
+            .find("CREATE TRIGGER IF NOT EXISTS \"tasks.meta is json on update\"")
+            .expect("the json field has an update trigger");
+        let end = start + sql[start..].find("END;").unwrap() + "END;".len();
+        set.steps[0].sql = format!("{}{}", &sql[..start], &sql[end..]);
+        let mut diags = Diagnostics::new();
+        steps(&[history.latest().unwrap()], &set, 1, &mut diags);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("other triggers than a fresh install")
+                && messages[0].contains("missing [\"tasks.meta is json on update\"]"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_step_whose_trigger_checks_something_else_is_reported() {
+        let history = history(FLAGGED);
+        let mut set = rendered::render_history(&history).unwrap();
+        let rule = "NEW.\"done\" NOT IN (0, 1)";
+        assert!(set.steps[0].sql.contains(rule));
+        set.steps[0].sql = set.steps[0]
+            .sql
+            .replacen(rule, "NEW.\"done\" NOT IN (0, 1, 2)", 1);
+        let mut diags = Diagnostics::new();
+        steps(&[history.latest().unwrap()], &set, 1, &mut diags);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("other SQL [\"tasks.done is bool on insert\"]"),
             "{messages:?}"
         );
     }

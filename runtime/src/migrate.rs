@@ -399,7 +399,7 @@ fn check_table<'a>(
 /// - `schema.sql` applies to an empty database, and so do all steps in order;
 /// - every step can run a second time (idempotency, as after a partial application);
 /// - the fresh schema and the upgraded schema have the same tables, columns (type, `NOT NULL`,
-///   default, primary key) and indexes;
+///   default, primary key), indexes and triggers (by name and SQL);
 /// - `entities` find every column and index they need in both.
 ///
 /// ```
@@ -449,7 +449,7 @@ pub fn validate(migrations: &impl MigrationSource, entities: &[&EntityDescriptor
     check_drift(&upgraded, entities)
 }
 
-/// A comparable description of every table column and index of a database.
+/// A comparable description of every table column, index and trigger of a database.
 fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sync_migrations'";
@@ -501,6 +501,20 @@ fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
             out.insert(
                 format!("index {} on {}", quote(&index), quote(&table)),
                 desc,
+            );
+        }
+        // Triggers check the values of typed fields; both paths create them with one statement,
+        // so their SQL must match too.
+        let sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1";
+        let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+        let triggers: Vec<(String, String)> = stmt
+            .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect)
+            .map_err(Error::sql(sql))?;
+        for (trigger, sql) in triggers {
+            out.insert(
+                format!("trigger {} on {}", quote(&trigger), quote(&table)),
+                sql,
             );
         }
     }

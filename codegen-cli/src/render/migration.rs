@@ -91,19 +91,26 @@ fn view(step: &Step) -> StepView {
                 "`{table}`: drop field `{}`, deprecated in an earlier version",
                 column.name
             ),
-            vec![format!(
-                "ALTER TABLE {} DROP COLUMN {};",
-                ident(table),
-                ident(&column.name)
-            )],
+            // Its type-check triggers go first: SQLite refuses to drop a column a trigger reads.
+            ddl::drop_type_triggers(table, column)
+                .into_iter()
+                .chain([format!(
+                    "ALTER TABLE {} DROP COLUMN {};",
+                    ident(table),
+                    ident(&column.name)
+                )])
+                .collect(),
         ),
         Step::AddColumn { table, column } => statements(
             format!("`{table}`: add field `{}`", column.name),
-            vec![format!(
+            // The triggers before any backfill, so backfilled values are checked too.
+            std::iter::once(format!(
                 "ALTER TABLE {} ADD COLUMN {};",
                 ident(table),
                 ddl::column_definition(column)
-            )],
+            ))
+            .chain(ddl::type_triggers(table, column))
+            .collect(),
         ),
         Step::Backfill { table, column } => {
             let (from, statement) = backfill(table, column);

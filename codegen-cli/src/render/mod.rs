@@ -29,6 +29,8 @@ pub struct TableView {
     pub lines: Vec<String>,
     /// `CREATE INDEX` statements.
     pub indexes: Vec<String>,
+    /// `CREATE TRIGGER` statements checking the values of typed fields.
+    pub triggers: Vec<String>,
 }
 
 #[cfg(feature = "generate")]
@@ -45,6 +47,7 @@ impl TableView {
                 .iter()
                 .map(|i| ddl::create_index(&table.name, i))
                 .collect(),
+            triggers: ddl::table_triggers(table),
         }
     }
 }
