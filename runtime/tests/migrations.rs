@@ -441,6 +441,24 @@ fn validate_reports_a_schema_that_disagrees_with_the_steps() {
 }
 
 #[test]
+fn validate_reports_a_schema_whose_type_check_triggers_disagree_with_the_steps() {
+    let mut broken = migrations();
+    let rule = "WHEN NEW.\"pinned\" NOT IN (0, 1)";
+    assert!(broken.schema.sql.contains(rule), "{}", broken.schema.sql);
+    let sql = broken
+        .schema
+        .sql
+        .replacen(rule, "WHEN NEW.\"pinned\" NOT IN (0, 1, 2)", 1);
+    broken.schema = OwnedMigration::new(3, "schema", sql);
+    let err = syncwright::validate(&broken, &[]).expect_err("schema differs");
+    assert!(
+        err.to_string()
+            .contains("trigger \"notes.pinned is bool on insert\" on \"notes\" differs"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_failing_migration_leaves_the_old_version() {
     let dir = TempDir::new();
     let path = dir.path("app.db");
