@@ -348,7 +348,7 @@ pub enum ColumnRole {
 pub struct Column {
     /// Column name.
     pub name: String,
-    /// Logical type (decides the SQL type and the CHECK constraint).
+    /// Logical type (decides the SQL type and the type check, see `render::ddl`).
     #[serde(rename = "type")]
     pub ty: FieldType,
     /// Sync bookkeeping or user data.
