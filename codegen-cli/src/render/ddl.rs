@@ -81,9 +81,13 @@ impl TriggerEvent {
 }
 
 /// What a field's type demands of its values: the condition on `NEW.<column>` that breaks it,
-/// and what the error says. `None` for types SQLite's storage already keeps to (a NULL never
-/// breaks a type check; `NOT NULL` is the column's own constraint).
+/// and what the error says. `None` for a sync column (checked by its `CHECK`) and for types
+/// SQLite's storage already keeps to. A NULL never breaks a type check; `NOT NULL` is the
+/// column's own constraint.
 fn type_rule(column: &Column) -> Option<(String, &'static str)> {
+    if column.role != ColumnRole::Domain {
+        return None;
+    }
     let new = format!("NEW.{}", ident(&column.name));
     match column.ty {
         FieldType::Bool => Some((format!("{new} NOT IN (0, 1)"), "must be 0 or 1")),
@@ -117,8 +121,7 @@ pub fn trigger_name(table: &str, column: &str, ty: FieldType, event: TriggerEven
 /// `BEFORE UPDATE OF <column>` one, each aborting the statement with `<table>.<column> must be
 /// ...`.
 pub fn type_triggers(table: &str, column: &Column) -> Vec<String> {
-    let Some((breaks, must)) = type_rule(column).filter(|_| column.role == ColumnRole::Domain)
-    else {
+    let Some((breaks, must)) = type_rule(column) else {
         return Vec::new();
     };
     let message = string_literal(&format!("{table}.{} {must}", column.name));
@@ -141,7 +144,7 @@ pub fn type_triggers(table: &str, column: &Column) -> Vec<String> {
 /// `DROP TRIGGER IF EXISTS ...;` for each trigger [`type_triggers`] creates for `column`: SQLite
 /// refuses to drop a column a trigger reads.
 pub fn drop_type_triggers(table: &str, column: &Column) -> Vec<String> {
-    if column.role != ColumnRole::Domain || type_rule(column).is_none() {
+    if type_rule(column).is_none() {
         return Vec::new();
     }
     TriggerEvent::ALL
@@ -166,7 +169,6 @@ pub fn table_triggers(table: &Table) -> Vec<String> {
 
 /// A short comment describing a column for readers of the SQL.
 pub fn column_comment(column: &Column) -> String {
-    use crate::model::ColumnRole;
     match (column.role, column.name.as_str()) {
         (ColumnRole::Sync, "id") => "sync: client-generated UUID".to_string(),
         (ColumnRole::Sync, "server_id") => "sync: id assigned by the server".to_string(),
@@ -251,4 +253,42 @@ pub fn column_lines(table: &Table) -> Vec<String> {
         .zip(&table.columns)
         .map(|(definition, column)| format!("{definition:<width$}  -- {}", column_comment(column)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::index_name;
+
+    #[test]
+    fn trigger_names_are_injective_and_never_an_index_or_table_name() {
+        let name =
+            |table, column| trigger_name(table, column, FieldType::Bool, TriggerEvent::Insert);
+        assert_ne!(name("a", "b_c"), name("a_b", "c"));
+        assert_ne!(
+            trigger_name("t", "c", FieldType::Bool, TriggerEvent::Insert),
+            trigger_name("t", "c", FieldType::Bool, TriggerEvent::Update)
+        );
+        let trigger = name("t", "c");
+        assert!(!trigger.contains('('), "index names hold a `(`: {trigger}");
+        assert_ne!(trigger, index_name("t", &["c".to_string()], false, None));
+        assert!(
+            trigger.contains(' '),
+            "identifiers hold no space: {trigger}"
+        );
+    }
+
+    #[test]
+    fn sync_columns_keep_their_check_and_get_no_trigger() {
+        let typed = crate::resolve::sync_columns(crate::model::ConflictStrategy::FieldMerge)
+            .into_iter()
+            .filter(|c| matches!(c.ty, FieldType::Bool | FieldType::Json))
+            .collect::<Vec<_>>();
+        assert_eq!(typed.len(), 2, "is_deleted and field_timestamps");
+        for column in &typed {
+            assert!(column_definition(column).contains(" CHECK ("), "{column:?}");
+            assert!(type_triggers("t", column).is_empty(), "{column:?}");
+            assert!(drop_type_triggers("t", column).is_empty(), "{column:?}");
+        }
+    }
 }
