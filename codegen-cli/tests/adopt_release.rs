@@ -145,3 +145,30 @@ fn a_spec_on_an_imported_table_without_adopted_is_refused() {
     assert!(message.contains("rooms.toml"), "names the file: {message}");
     assert!(message.contains("add `adopted = true`"), "{message}");
 }
+
+#[test]
+fn the_build_script_module_of_an_adopted_project_carries_its_import_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = imported(dir.path());
+    syncwright_codegen::migrate_new(&config, "adopt").unwrap();
+    let project = syncwright_codegen::load_project(&config).unwrap();
+    let files =
+        syncwright_codegen::build_config::out_dir_files(&project, Path::new("out")).unwrap();
+    let module = &files[0].contents;
+    assert!(
+        module.contains("pub const RELEASES: ::syncwright::Migrations"),
+        "{module}"
+    );
+    assert!(
+        module.contains(
+            "pub const MIGRATIONS: ::syncwright::AdoptedMigrations<'static, ::syncwright::Migrations>"
+        ),
+        "{module}"
+    );
+    let snapshot = read(&config.parent().unwrap().join("schema/import.json"));
+    assert!(
+        module.contains(&format!("snapshot: r#\"{snapshot}\"#")),
+        "the snapshot is embedded verbatim"
+    );
+    assert!(module.contains("existing_rows: \"pending\""), "{module}");
+}

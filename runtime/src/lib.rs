@@ -117,7 +117,7 @@ mod sync_log;
 mod value;
 mod write_tx;
 
-pub use adopt::{Adoption, AdoptionReport, adopt};
+pub use adopt::{AdoptedMigrations, Adoption, AdoptionRef, AdoptionReport, adopt};
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
 pub use column::{Column, Filter, Operand};
 pub use cursor::Cursor;

@@ -33,6 +33,19 @@ struct MigrationsRs {
     schema: String,
     steps: Vec<String>,
     entities: Vec<String>,
+    /// `MIGRATIONS`, or `RELEASES` when `MIGRATIONS` wraps them for an adopted project.
+    releases: &'static str,
+    /// For an adopted project: the import snapshot and `existing_rows`, as Rust literals.
+    adoption: Option<(String, String)>,
+}
+
+/// What the build.rs module of an adopted project embeds besides its releases.
+#[derive(Clone, Copy, Debug)]
+pub struct EmbeddedAdoption<'a> {
+    /// The import snapshot's text.
+    pub snapshot: &'a str,
+    /// `[adopted] existing_rows`.
+    pub existing_rows: &'a str,
 }
 
 /// Renders the module that embeds `schema` (fresh install) and `steps` (in version order) at
@@ -45,8 +58,15 @@ pub fn migrations_rs(
     schema: EmbeddedMigration<'_>,
     steps: &[EmbeddedMigration<'_>],
     entities: &[Table],
+    adoption: Option<EmbeddedAdoption<'_>>,
 ) -> String {
     super::render(&MigrationsRs {
+        releases: if adoption.is_some() {
+            "RELEASES"
+        } else {
+            "MIGRATIONS"
+        },
+        adoption: adoption.map(|a| (raw_string(a.snapshot), format!("{:?}", a.existing_rows))),
         source: source.to_string(),
         version,
         schema: migration_literal(schema),
