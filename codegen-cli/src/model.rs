@@ -368,6 +368,12 @@ pub fn sync_column_name(adopted: bool, logical: &str) -> String {
     }
 }
 
+/// The runtime's `syncwright::SyncColumns` constant naming the sync columns of a table,
+/// adopted or not (what the derive and the build.rs module put in an entity's descriptor).
+pub fn sync_columns_const(adopted: bool) -> &'static str {
+    if adopted { "ADOPTED" } else { "STANDARD" }
+}
+
 /// An adopted table: what the app's table was when it was imported, how its existing rows
 /// start, and its references to other adopted tables.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,6 +388,24 @@ pub struct Adopted {
 }
 
 impl Adopted {
+    /// An adopted table known only by its spec (the derive, which cannot read the import
+    /// snapshot): no app columns, no references.
+    pub fn unlinked(table: &str) -> Adopted {
+        Adopted {
+            existing_rows: "pending".to_owned(),
+            imported: ImportedTable {
+                name: table.to_owned(),
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                autoincrement: false,
+                without_rowid: false,
+                indexes: Vec::new(),
+                foreign_keys: Vec::new(),
+            },
+            references: Vec::new(),
+        }
+    }
+
     /// The app's primary key columns (empty: the rowid).
     pub fn key(&self) -> &[String] {
         &self.imported.primary_key

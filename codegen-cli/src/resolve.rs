@@ -23,6 +23,11 @@ pub fn table(entity: &Entity) -> Table {
     if let Some(adopted) = &entity.adoption {
         return adopted_table(entity, adopted);
     }
+    if entity.is_adopted() {
+        // The derive sees one struct, not the import snapshot: the sync columns and their
+        // indexes are known, the app's own columns and references are the generator's.
+        return adopted_table(entity, &Adopted::unlinked(&entity.table.value));
+    }
     let name = entity.table.value.clone();
     let mut columns = sync_columns(entity.conflict.value);
     columns.extend(entity.fields.iter().map(domain_column));

@@ -61,7 +61,7 @@ pub const ATTRIBUTE: &str = "syncwright";
 pub const DERIVE: &str = "Syncable";
 /// Every key allowed in a struct's `#[syncwright(...)]`: the `[entity]` keys, plus one
 /// `index(columns = [...], unique)` per `[[indexes]]` entry.
-pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED, INDEX];
+pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED, INDEX, ADOPTED];
 /// Every key allowed in a field's `#[syncwright(...)]`: the TOML field keys except `nullable`
 /// (a Rust field is nullable when its type is `Option<T>`), plus `json`. `type` overrides the
 /// column type inferred from the Rust type.

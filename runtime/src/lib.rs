@@ -123,7 +123,7 @@ pub use column::{Column, Filter, Operand};
 pub use cursor::Cursor;
 pub use entity::{
     ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
-    IndexDescriptor, SYNC_COLUMNS, Syncable,
+    IndexDescriptor, SYNC_COLUMNS, SyncColumns, Syncable,
 };
 pub use error::{Drift, Error, Result};
 pub use fk_check::ForeignKeyViolation;

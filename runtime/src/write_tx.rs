@@ -302,13 +302,15 @@ impl WriteTx<'_> {
             let list = ["is_deleted", "updated_at"]
                 .into_iter()
                 .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
+                .map(|logical| entity.sync_column(logical))
                 .chain(entity.columns.iter().map(|c| c.name))
                 .map(quote)
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
-                "SELECT {list} FROM {} WHERE \"id\" = ?1",
-                quote(entity.table)
+                "SELECT {list} FROM {} WHERE {} = ?1",
+                quote(entity.table),
+                entity.quoted("id")
             )
         });
         let id_text = id.hyphenated().to_string();
