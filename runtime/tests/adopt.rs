@@ -596,3 +596,29 @@ fn the_runtime_refuses_an_app_database_changed_since_the_import_naming_the_diffe
     );
     assert_eq!(sha(&adopted.db), before, "nothing written");
 }
+
+#[test]
+fn a_database_adopted_before_its_adoption_was_recorded_as_migration_1_upgrades_from_version_1() {
+    let adopted = imported(NOTES, ExistingRows::Pending);
+    let project = adopted.db.parent().unwrap().join("project");
+    let before = every_app_row(&Connection::open(&adopted.db).unwrap(), &adopted.snapshot);
+    let mut conn = Connection::open(&adopted.db).unwrap();
+    adopt(&mut conn, &adopted.adoption()).unwrap();
+    // As `adopt` left it before the adoption became migration 1: `_sync_adoption` only.
+    conn.execute_batch("DROP TABLE _sync_migrations; PRAGMA user_version = 0;")
+        .unwrap();
+    drop(conn);
+    release_v2(&project, "folders");
+    let report = to_latest(&adopted.db, &project);
+    assert_eq!(report.to, 2, "recognised at version 1, then upgraded");
+    let conn = Connection::open(&adopted.db).unwrap();
+    assert_eq!(every_app_row(&conn, &adopted.snapshot), before);
+    let recorded: Vec<i64> = conn
+        .prepare("SELECT version FROM _sync_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(recorded, [1, 2]);
+}
