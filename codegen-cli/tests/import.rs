@@ -404,6 +404,10 @@ fn the_cli_imports_and_inspects_without_touching_the_database() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(read(&project.join("syncwright.toml")).contains("existing_rows = \"synced\""));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("migrate new adopt"),
+        "names the next step: releasing the adoption"
+    );
 
     let output = syncwright()
         .arg("inspect")
