@@ -86,6 +86,7 @@
 //! ```
 
 mod adopt;
+mod adopted_rows;
 mod clock;
 mod column;
 mod cursor;

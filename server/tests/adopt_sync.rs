@@ -36,17 +36,21 @@ pub struct Patients {
     pub email: Option<String>,
 }
 
-/// The app's database, imported and released (the adoption is v1), in `dir`.
+/// The app's database, imported (existing rows already on the server) and released (the
+/// adoption is v1), in `dir`.
 fn adopted_project(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    adopted_project_with(dir, ExistingRows::Synced)
+}
+
+/// [`adopted_project`], existing rows starting as `rows` says.
+fn adopted_project_with(
+    dir: &Path,
+    rows: ExistingRows,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let db = dir.join("app.db");
     Connection::open(&db).unwrap().execute_batch(APP).unwrap();
     let project = dir.join("sync");
-    import(
-        &ImportSource::Database(db.clone()),
-        &project,
-        ExistingRows::Synced,
-    )
-    .unwrap();
+    import(&ImportSource::Database(db.clone()), &project, rows).unwrap();
     let config = project.join("syncwright.toml");
     syncwright_codegen::migrate_new(&config, "adopt").unwrap();
     (db, config)
@@ -231,5 +235,106 @@ fn a_record_written_through_the_store_on_an_adopted_table_reaches_the_server_and
             .iter()
             .all(|e| e.status == QueueStatus::Completed),
         "every entry is settled"
+    );
+}
+
+#[test]
+fn pending_existing_rows_and_the_apps_own_inserts_are_each_pushed_once_then_change_like_any_record()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let (db_path, config) = adopted_project_with(dir.path(), ExistingRows::Pending);
+    let snapshot = std::fs::read_to_string(config.with_file_name("schema/import.json")).unwrap();
+    let migrations = AdoptedMigrations {
+        migrations: Migrations::from_dir(config.with_file_name("migrations")).unwrap(),
+        snapshot: &snapshot,
+        existing_rows: "pending",
+    };
+    let open = || {
+        Database::options()
+            .entities(&[Patients::ENTITY])
+            .open(&db_path, &migrations)
+            .unwrap()
+    };
+    let catalog = Catalog::from_project(&config).unwrap();
+    let server = Arc::new(Server::new(catalog, SqliteStorage::in_memory().unwrap()));
+    let transport = InProcessTransport::new(server.clone(), "ana");
+    let other = Database::options()
+        .entities(&[Patients::ENTITY])
+        .open_in_memory(&migrations)
+        .unwrap();
+    let other_transport = InProcessTransport::new(server, "ana");
+
+    let db = open();
+    let creates: Vec<Action> = db
+        .queue()
+        .all_entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        creates,
+        [Action::Create, Action::Create],
+        "one create per existing row"
+    );
+    let report = db.sync(&transport).unwrap();
+    assert_eq!((report.pushed, report.rejected.len()), (2, 0), "{report:?}");
+
+    // An existing row changed through the store: an ordinary update on its server version.
+    let bob = db
+        .query::<Patients>()
+        .fetch()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.displayName == "Bob")
+        .unwrap();
+    let changed = Patients {
+        email: Some("bob@example.com".into()),
+        ..bob.data.clone()
+    };
+    db.update(bob.id, &changed).unwrap();
+    let report = db.sync(&transport).unwrap();
+    assert_eq!((report.pushed, report.rejected.len()), (1, 0), "{report:?}");
+
+    // The app's own old code inserts a row; the next open queues it once.
+    drop(db);
+    Connection::open(&db_path)
+        .unwrap()
+        .execute_batch("INSERT INTO patients (displayName) VALUES ('Dee')")
+        .unwrap();
+    let db = open();
+    let report = db.sync(&transport).unwrap();
+    assert_eq!((report.pushed, report.rejected.len()), (1, 0), "{report:?}");
+    assert!(
+        db.queue()
+            .all_entries()
+            .unwrap()
+            .iter()
+            .all(|e| e.status == QueueStatus::Completed)
+    );
+    drop(db);
+    assert_eq!(
+        open().queue().all_entries().unwrap().len(),
+        4,
+        "reopening queues nothing again"
+    );
+
+    other.sync(&other_transport).unwrap();
+    let mut names: Vec<(String, Option<String>)> = other
+        .query::<Patients>()
+        .fetch()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.data.displayName, r.data.email))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("Ann".to_owned(), Some("ann@example.com".to_owned())),
+            ("Bob".to_owned(), Some("bob@example.com".to_owned())),
+            ("Dee".to_owned(), None),
+        ],
+        "every row of the app reached another device"
     );
 }
