@@ -114,7 +114,7 @@ pub fn steps(
         // The previous version as users have it, with rows: earlier steps were rehearsed when
         // they were released.
         Some(prev) => fresh_install(prev).and_then(|conn| {
-            fill(&conn, &prev.tables, &mut rows)?;
+            fill_any(&conn, &prev.tables, &mut rows)?;
             Ok(conn)
         }),
         None => empty(),
@@ -132,9 +132,26 @@ pub fn steps(
             return;
         }
     };
+    let mut prev_tables: &[Table] = snapshots
+        .iter()
+        .find(|s| s.version + 1 == from)
+        .map_or(&[], |s| &s.tables[..]);
     for (step, snapshot) in set.steps.iter().zip(snapshots) {
         if step.version < from {
             continue;
+        }
+        // The app's tables that this step adopts exist already on users' devices, with rows.
+        let adopted = adopted_here(prev_tables, &snapshot.tables);
+        prev_tables = &snapshot.tables;
+        if let Err(problem) = app_tables(&conn, &adopted, &mut rows) {
+            diags.push(Diagnostic::error(
+                Origin::Generated,
+                format!(
+                    "cannot build the app's tables from the import snapshot to rehearse migration `{}` on: {problem}",
+                    step.file_name
+                ),
+            ));
+            return;
         }
         let fail = |diags: &mut Diagnostics, what: String| {
             diags.push(
@@ -176,11 +193,61 @@ pub fn steps(
                 return;
             }
         }
-        if let Err(problem) = fill(&conn, &snapshot.tables, &mut rows) {
+        if let Err(problem) = fill_any(&conn, &snapshot.tables, &mut rows) {
             fail(diags, problem);
             return;
         }
     }
+}
+
+/// The tables of `next` that are adopted in the step from `prev`, as the app has them before:
+/// only their app columns.
+fn adopted_here(prev: &[Table], next: &[Table]) -> Vec<Table> {
+    next.iter()
+        .filter(|t| t.adopted.is_some() && !prev.iter().any(|p| p.name == t.name))
+        .map(|t| Table {
+            columns: t
+                .columns
+                .iter()
+                .filter(|c| {
+                    t.adopted
+                        .as_ref()
+                        .is_some_and(|a| a.imported.column(&c.name).is_some())
+                })
+                .cloned()
+                .collect(),
+            ..t.clone()
+        })
+        .collect()
+}
+
+/// Creates `tables` as the import snapshot has them and fills them with rows.
+fn app_tables(conn: &Connection, tables: &[Table], rows: &mut Rows) -> Result<(), String> {
+    for table in tables {
+        let imported = &table
+            .adopted
+            .as_ref()
+            .expect("adopted tables only")
+            .imported;
+        run_script(
+            conn,
+            &render::adoption::imported_table_sql(imported).join("\n"),
+        )?;
+    }
+    fill_any(conn, tables, rows)
+}
+
+/// [`fill`], with foreign keys not enforced when an adopted table is among `tables`: the app's
+/// own foreign keys are its business (often immediate, over its own keys, which the sample
+/// rows do not follow); the rows only need to be there for the steps to run over.
+fn fill_any(conn: &Connection, tables: &[Table], rows: &mut Rows) -> Result<(), String> {
+    if !tables.iter().any(|t| t.adopted.is_some()) {
+        return fill(conn, tables, rows);
+    }
+    run_script(conn, "PRAGMA foreign_keys = OFF;")?;
+    let filled = fill(conn, tables, rows);
+    run_script(conn, "PRAGMA foreign_keys = ON;")?;
+    filled
 }
 
 /// An empty in-memory database that reads `"name"` only as an identifier: by default SQLite
@@ -320,7 +387,12 @@ fn insert(
         .iter()
         .filter(|c| c.role == ColumnRole::Domain)
         .collect();
-    let names: Vec<String> = std::iter::once(ident("id"))
+    // An adopted table's rows get their `_sync_id` as the app's rows do: from the adoption
+    // or its insert trigger.
+    let own_id = table.adopted.is_none().then(|| ident("id"));
+    let names: Vec<String> = own_id
+        .clone()
+        .into_iter()
         .chain(columns.iter().map(|c| ident(&c.name)))
         .collect();
     let marks = vec!["?"; names.len()].join(", ");
@@ -329,7 +401,9 @@ fn insert(
         ident(&table.name),
         names.join(", ")
     );
-    let values: Vec<Value> = std::iter::once(Value::Text(id.to_string()))
+    let values: Vec<Value> = own_id
+        .map(|_| Value::Text(id.to_string()))
+        .into_iter()
         .chain(columns.iter().map(|c| sample(c, n, null, ids)))
         .collect();
     conn.execute(&sql, rusqlite::params_from_iter(values))

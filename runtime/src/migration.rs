@@ -93,6 +93,9 @@ pub struct MigrationSet<'a> {
     pub schema: MigrationRef<'a>,
     /// The steps, in version order.
     pub steps: Vec<MigrationRef<'a>>,
+    /// For an adopted project ([`crate::AdoptedMigrations`]): the import snapshot, so the
+    /// runner recognises the app's database and adopts it with step 1.
+    pub adoption: Option<crate::AdoptionRef<'a>>,
 }
 
 /// Anything that provides a migration set: [`Migrations`] and [`OwnedMigrations`].
@@ -147,6 +150,7 @@ impl MigrationSource for Migrations {
             version: self.version,
             schema: self.schema.as_ref(),
             steps: self.steps.iter().map(Migration::as_ref).collect(),
+            adoption: None,
         }
     }
 
@@ -161,6 +165,7 @@ impl MigrationSource for OwnedMigrations {
             version: self.version,
             schema: self.schema.as_ref(),
             steps: self.steps.iter().map(OwnedMigration::as_ref).collect(),
+            adoption: None,
         }
     }
 }

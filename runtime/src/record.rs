@@ -224,13 +224,14 @@ pub(crate) fn fetch_one<T: Syncable>(
     let entity = T::ENTITY;
     let sql = sql_cache::sql(entity, Shape::FetchOne { include_deleted }, || {
         format!(
-            "SELECT {} FROM {} WHERE \"id\" = ?1{}",
+            "SELECT {} FROM {} WHERE {} = ?1{}",
             select_list(entity),
             crate::entity::quote(entity.table),
+            entity.quoted("id"),
             if include_deleted {
-                ""
+                String::new()
             } else {
-                " AND \"is_deleted\" = 0"
+                format!(" AND {} = 0", entity.quoted("is_deleted"))
             }
         )
     });

@@ -89,6 +89,7 @@ mod tests {
         conflict: crate::ConflictStrategy::LastWriteWins,
         columns: &[],
         indexes: &[],
+        sync: &crate::SyncColumns::STANDARD,
     };
 
     #[test]

@@ -58,7 +58,13 @@ impl WriteTx<'_> {
     }
 
     fn register(&self, entity: &'static EntityDescriptor) -> Result<()> {
-        self.db.registry.register(self.tx, entity)
+        if self.db.registry.get(entity.name).is_some() {
+            return Ok(());
+        }
+        self.db.registry.register(self.tx, entity)?;
+        // An adopted table's unqueued rows are created on the server before this write.
+        crate::adopted_rows::enqueue_unqueued(self.tx, entity, &self.db.adopted_stamp())?;
+        Ok(())
     }
 
     fn stored<T: Syncable>(&self, id: Uuid) -> Result<Record<T>> {
@@ -302,13 +308,15 @@ impl WriteTx<'_> {
             let list = ["is_deleted", "updated_at"]
                 .into_iter()
                 .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
+                .map(|logical| entity.sync_column(logical))
                 .chain(entity.columns.iter().map(|c| c.name))
                 .map(quote)
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
-                "SELECT {list} FROM {} WHERE \"id\" = ?1",
-                quote(entity.table)
+                "SELECT {list} FROM {} WHERE {} = ?1",
+                quote(entity.table),
+                entity.quoted("id")
             )
         });
         let id_text = id.hyphenated().to_string();

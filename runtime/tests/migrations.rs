@@ -371,6 +371,7 @@ const TASK_WITH_ESTIMATE: &EntityDescriptor = &EntityDescriptor {
         columns: &["estimate"],
         unique: false,
     }],
+    sync: &syncwright::SyncColumns::STANDARD,
 };
 
 const MISSING_TABLE: &EntityDescriptor = &EntityDescriptor {
@@ -379,6 +380,7 @@ const MISSING_TABLE: &EntityDescriptor = &EntityDescriptor {
     conflict: ConflictStrategy::ServerWins,
     columns: &[],
     indexes: &[],
+    sync: &syncwright::SyncColumns::STANDARD,
 };
 
 #[test]

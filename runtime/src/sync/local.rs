@@ -61,13 +61,15 @@ pub(crate) fn read(
     let list = ["created_at", "updated_at", "is_deleted", "sync_status"]
         .into_iter()
         .chain(merge.then_some(FIELD_TIMESTAMPS))
+        .map(|logical| entity.sync_column(logical))
         .chain(entity.columns.iter().map(|c| c.name))
         .map(quote)
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {list} FROM {} WHERE \"id\" = ?1",
-        quote(entity.table)
+        "SELECT {list} FROM {} WHERE {} = ?1",
+        quote(entity.table),
+        entity.quoted("id")
     );
     let id_text = id.hyphenated().to_string();
     let row = conn
@@ -194,8 +196,10 @@ pub(crate) fn set_server_id(
     server_id: &str,
 ) -> Result<()> {
     let sql = format!(
-        "UPDATE {} SET \"server_id\" = ?1 WHERE \"id\" = ?2",
-        quote(entity.table)
+        "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+        quote(entity.table),
+        entity.quoted("server_id"),
+        entity.quoted("id")
     );
     tx.prepare_cached(&sql)
         .and_then(|mut s| s.execute((server_id, id.hyphenated().to_string())))
@@ -212,9 +216,12 @@ pub(crate) fn set_status(
     now_ms: i64,
 ) -> Result<()> {
     let sql = format!(
-        "UPDATE {} SET \"sync_status\" = ?1, \"synced_at\" = CASE WHEN ?1 = 'synced' THEN ?2 \
-         ELSE \"synced_at\" END WHERE \"id\" = ?3",
-        quote(entity.table)
+        "UPDATE {} SET {} = ?1, {synced} = CASE WHEN ?1 = 'synced' THEN ?2 \
+         ELSE {synced} END WHERE {} = ?3",
+        quote(entity.table),
+        entity.quoted("sync_status"),
+        entity.quoted("id"),
+        synced = entity.quoted("synced_at"),
     );
     tx.prepare_cached(&sql)
         .and_then(|mut s| s.execute((status, now_ms, id.hyphenated().to_string())))
