@@ -1,6 +1,8 @@
 //! The `syncwright-server` binary: starts with the README's command and answers /health, stops
 //! on SIGTERM, hashes tokens, and says clearly what is wrong with its arguments.
 
+#[macro_use]
+mod backends;
 mod common;
 mod http_support;
 

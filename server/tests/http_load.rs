@@ -2,6 +2,8 @@
 //! batches and then pulling everything, against one server, bounded in time. No error, no lost
 //! or duplicated mutation, and the server's record count exact.
 
+#[macro_use]
+mod backends;
 mod common;
 mod http_support;
 

@@ -7,12 +7,18 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use syncwright::sync::protocol::Outcome;
 use uuid::Uuid;
 
+use super::steps::{STEPS_TABLE, Step, latest, pending};
 use super::{ReadPage, Scan, Storage, StorageError, StoredRecord, WriteTx};
 
-/// The version of the server's own tables (`PRAGMA user_version`), not the app's schema.
-const STORAGE_VERSION: i64 = 1;
+/// The steps of the server's own tables on SQLite (see [`super::steps`]). `PRAGMA user_version`
+/// mirrors the latest applied step, which is how servers before the steps table recorded it.
+pub(super) const STEPS: &[Step] = &[Step {
+    version: 1,
+    purpose: "records, the per-user change sequences, the answers to idempotency keys",
+    sql: STEP_1,
+}];
 
-const CREATE_TABLES: &str = r#"
+const STEP_1: &str = r#"
 CREATE TABLE server_meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value BLOB NOT NULL
@@ -86,25 +92,13 @@ impl SqliteStorage {
     }
 
     fn init(mut conn: Connection) -> Result<Self, StorageError> {
+        // Immediate: two servers opening one file apply the steps one after the other.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        match version {
-            0 => {
-                tx.execute_batch(CREATE_TABLES)?;
-                tx.execute(
-                    "INSERT INTO server_meta (key, value) VALUES ('cursor_secret', ?1)",
-                    [new_secret()],
-                )?;
-                tx.pragma_update(None, "user_version", STORAGE_VERSION)?;
-            }
-            STORAGE_VERSION => {}
-            newer => {
-                return Err(StorageError::new(format!(
-                    "the database was written by a newer server (storage version {newer}, this \
-                     server knows {STORAGE_VERSION}); run the newer server"
-                )));
-            }
-        }
+        migrate(&tx)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('cursor_secret', ?1)",
+            [new_secret()],
+        )?;
         let secret: Vec<u8> = tx.query_row(
             "SELECT value FROM server_meta WHERE key = 'cursor_secret'",
             [],
@@ -122,6 +116,37 @@ impl SqliteStorage {
         // drop), so the connection is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Brings the server's tables to the latest step, inside the caller's transaction.
+fn migrate(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {STEPS_TABLE} (
+             version    INTEGER PRIMARY KEY NOT NULL,
+             purpose    TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+         )"
+    ))?;
+    let recorded: i64 = tx.query_row(
+        &format!("SELECT COALESCE(MAX(version), 0) FROM {STEPS_TABLE}"),
+        [],
+        |r| r.get(0),
+    )?;
+    // Servers before the steps table kept the version in `user_version` alone.
+    let legacy: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let applied = u32::try_from(recorded.max(legacy)).unwrap_or(u32::MAX);
+    let record = format!("INSERT OR IGNORE INTO {STEPS_TABLE} (version, purpose) VALUES (?1, ?2)");
+    for step in &STEPS[..(applied as usize).min(STEPS.len())] {
+        tx.execute(&record, params![step.version, step.purpose])?;
+    }
+    for step in pending(STEPS, applied)? {
+        tx.execute_batch(step.sql).map_err(|e| {
+            StorageError::new(format!("server tables step {} failed: {e}", step.version))
+        })?;
+        tx.execute(&record, params![step.version, step.purpose])?;
+    }
+    tx.pragma_update(None, "user_version", latest(STEPS))?;
+    Ok(())
 }
 
 fn new_secret() -> Vec<u8> {
