@@ -14,12 +14,12 @@
 //! sees them. Retrying is safe because a write's effects are its transaction's, and a push whose
 //! commit did land is recognised by its idempotency keys.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::{Json, ToSql};
-use postgres::{IsolationLevel, NoTls, Row, Transaction};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 use syncwright::sync::protocol::{FieldTimestamps, Fields, Outcome};
 use uuid::Uuid;
 
@@ -82,7 +82,53 @@ const RECORD_COLUMNS: &str = "entity, id, server_id, version, schema_version, de
 /// How often a transaction that failed transiently is tried in all.
 const MAX_ATTEMPTS: u32 = 12;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// Opens the pool's connections.
+struct Manager {
+    config: postgres::Config,
+}
+
+/// A pooled connection and the statements prepared on it, so that a query is parsed and
+/// planned once per connection rather than once per use (and costs one round trip, not two).
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection {
+            client: self.config.connect(NoTls)?,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, connection: &mut Connection) -> Result<(), postgres::Error> {
+        connection.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, connection: &mut Connection) -> bool {
+        connection.client.is_closed()
+    }
+}
+
+type Pool = r2d2::Pool<Manager>;
+
+/// The statement for `sql` on the transaction's connection, prepared on first use.
+fn prepared(
+    tx: &mut Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
+    sql: &str,
+) -> Result<Statement, postgres::Error> {
+    if let Some(statement) = statements.get(sql) {
+        return Ok(statement.clone());
+    }
+    let statement = tx.prepare(sql)?;
+    statements.insert(sql.to_string(), statement.clone());
+    Ok(statement)
+}
 
 /// Server state in one PostgreSQL database, shareable by several server processes.
 ///
@@ -132,14 +178,15 @@ impl PostgresStorage {
             // Connections are opened on demand, not all at start.
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            // No round trip to check a connection out: a connection that broke fails its
+            // first statement, and the transaction is tried again on another.
+            .test_on_check_out(false)
+            .build(Manager { config })
             .map_err(|e| StorageError::new(format!("cannot open a connection pool: {e}")))?;
         Ok(PostgresStorage { pool, secret })
     }
 
-    fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, Failure> {
+    fn connection(&self) -> Result<r2d2::PooledConnection<Manager>, Failure> {
         self.pool.get().map_err(|e| {
             // The pool gave up waiting for a connection: the database is unreachable or busy.
             Failure::Fatal(StorageError::new(format!(
@@ -311,16 +358,20 @@ impl Storage for PostgresStorage {
     ) -> Result<(), StorageError> {
         retrying("a write transaction", || {
             let mut conn = self.connection()?;
-            let mut tx = conn.transaction()?;
+            let Connection { client, statements } = &mut *conn;
+            let mut tx = client.transaction()?;
             // Locks the user's sequence row until commit: this user's writes, in every process,
             // now wait for this one.
-            tx.execute(
+            let lock = prepared(
+                &mut tx,
+                statements,
                 "INSERT INTO user_sequences (user_name, last_seq) VALUES ($1, 0) \
                  ON CONFLICT (user_name) DO UPDATE SET last_seq = user_sequences.last_seq",
-                &[&user],
             )?;
+            tx.execute(&lock, &[&user])?;
             let mut pg = PostgresTx {
                 tx,
+                statements,
                 user,
                 transient: None,
             };
@@ -340,21 +391,24 @@ impl Storage for PostgresStorage {
     fn read(&self, user: &str, scans: &[Scan], limit: usize) -> Result<ReadPage, StorageError> {
         retrying("a read transaction", || {
             let mut conn = self.connection()?;
+            let Connection { client, statements } = &mut *conn;
             // One snapshot for every statement; a read-only one never fails to serialize.
-            let mut tx = conn
+            let mut tx = client
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
+            let latest = prepared(
+                &mut tx,
+                statements,
+                "SELECT last_seq FROM user_sequences WHERE user_name = $1",
+            )?;
             let latest_seq = tx
-                .query_opt(
-                    "SELECT last_seq FROM user_sequences WHERE user_name = $1",
-                    &[&user],
-                )?
+                .query_opt(&latest, &[&user])?
                 .map_or(0, |row| to_u64(row.get(0)));
             let mut records = Vec::new();
             for scan in scans {
-                records.extend(scan_records(&mut tx, user, scan, limit)?);
+                records.extend(scan_records(&mut tx, statements, user, scan, limit)?);
             }
             tx.commit()?;
             Ok(ReadPage {
@@ -373,6 +427,7 @@ impl Storage for PostgresStorage {
 /// records it has seen by their latest change, merged. Each half reads one index range.
 fn scan_records(
     tx: &mut Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
     user: &str,
     scan: &Scan,
     limit: usize,
@@ -388,9 +443,15 @@ fn scan_records(
         "SELECT {RECORD_COLUMNS} FROM records WHERE user_name = $1 AND entity = $2 AND seq > $3 \
          AND created_seq <= $4 ORDER BY seq LIMIT $5"
     );
-    let mut records = query_records(tx, &new_sql, &[&user, &scan.entity, &from, &limit])?;
+    let mut records = query_records(
+        tx,
+        statements,
+        &new_sql,
+        &[&user, &scan.entity, &from, &limit],
+    )?;
     records.extend(query_records(
         tx,
+        statements,
         &seen_sql,
         &[&user, &scan.entity, &from, &since, &limit],
     )?);
@@ -401,10 +462,12 @@ fn scan_records(
 
 fn query_records(
     tx: &mut Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<StoredRecord>, Failure> {
-    let rows = tx.query(sql, params)?;
+    let statement = prepared(tx, statements, sql)?;
+    let rows = tx.query(&statement, params)?;
     Ok(rows.iter().map(read_record).collect::<Result<_, _>>()?)
 }
 
@@ -439,11 +502,23 @@ fn read_record(row: &Row) -> Result<StoredRecord, StorageError> {
 /// that [`PostgresStorage::write`] runs the whole work again rather than report it.
 struct PostgresTx<'a, 'c> {
     tx: Transaction<'c>,
+    statements: &'a mut HashMap<String, Statement>,
     user: &'a str,
     transient: Option<String>,
 }
 
 impl PostgresTx<'_, '_> {
+    /// Runs `sql` (prepared once per connection) and returns its rows.
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StorageError> {
+        let result = prepared(&mut self.tx, self.statements, sql)
+            .and_then(|statement| self.tx.query(&statement, params));
+        result.map_err(|e| self.fail(e))
+    }
+
     /// `error` as a [`StorageError`] for the work, noting a transient one.
     fn fail(&mut self, error: postgres::Error) -> StorageError {
         let message = describe(&error);
@@ -456,28 +531,26 @@ impl PostgresTx<'_, '_> {
 
 impl WriteTx for PostgresTx<'_, '_> {
     fn answer(&mut self, key: Uuid) -> Result<Option<Outcome>, StorageError> {
-        let row = self
-            .tx
-            .query_opt(
-                "SELECT outcome FROM answers WHERE user_name = $1 AND idempotency_key = $2",
-                &[&self.user, &key],
-            )
-            .map_err(|e| self.fail(e))?;
-        row.map(|row| {
-            row.try_get::<_, Json<Outcome>>(0)
-                .map(|json| json.0)
-                .map_err(|e| StorageError::new(format!("corrupt answer to key {key}: {e}")))
-        })
-        .transpose()
+        let user = self.user;
+        let rows = self.query(
+            "SELECT outcome FROM answers WHERE user_name = $1 AND idempotency_key = $2",
+            &[&user, &key],
+        )?;
+        rows.first()
+            .map(|row| {
+                row.try_get::<_, Json<Outcome>>(0)
+                    .map(|json| json.0)
+                    .map_err(|e| StorageError::new(format!("corrupt answer to key {key}: {e}")))
+            })
+            .transpose()
     }
 
     fn put_answer(&mut self, key: Uuid, outcome: &Outcome) -> Result<(), StorageError> {
-        self.tx
-            .execute(
-                "INSERT INTO answers (user_name, idempotency_key, outcome) VALUES ($1, $2, $3)",
-                &[&self.user, &key, &Json(outcome)],
-            )
-            .map_err(|e| self.fail(e))?;
+        let user = self.user;
+        self.query(
+            "INSERT INTO answers (user_name, idempotency_key, outcome) VALUES ($1, $2, $3)",
+            &[&user, &key, &Json(outcome)],
+        )?;
         Ok(())
     }
 
@@ -486,11 +559,9 @@ impl WriteTx for PostgresTx<'_, '_> {
             "SELECT {RECORD_COLUMNS} FROM records \
              WHERE user_name = $1 AND entity = $2 AND id = $3"
         );
-        let row = self
-            .tx
-            .query_opt(&sql, &[&self.user, &entity, &id])
-            .map_err(|e| self.fail(e))?;
-        row.as_ref().map(read_record).transpose()
+        let user = self.user;
+        let rows = self.query(&sql, &[&user, &entity, &id])?;
+        rows.first().map(read_record).transpose()
     }
 
     fn put_record(&mut self, r: &StoredRecord) -> Result<(), StorageError> {
@@ -500,10 +571,10 @@ impl WriteTx for PostgresTx<'_, '_> {
                 r.schema_version
             ))
         })?;
-        self.tx
-            .execute(
-                &format!(
-                    "INSERT INTO records (user_name, {RECORD_COLUMNS}) \
+        let user = self.user;
+        self.query(
+            &format!(
+                "INSERT INTO records (user_name, {RECORD_COLUMNS}) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      ON CONFLICT (user_name, entity, id) DO UPDATE SET \
                      server_id = EXCLUDED.server_id, version = EXCLUDED.version, \
@@ -511,37 +582,39 @@ impl WriteTx for PostgresTx<'_, '_> {
                      created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, \
                      fields = EXCLUDED.fields, field_timestamps = EXCLUDED.field_timestamps, \
                      created_seq = EXCLUDED.created_seq, seq = EXCLUDED.seq"
-                ),
-                &[
-                    &self.user,
-                    &r.entity,
-                    &r.id,
-                    &r.server_id,
-                    &to_i64(r.version),
-                    &schema_version,
-                    &r.deleted,
-                    &r.created_at,
-                    &r.updated_at,
-                    &Json(&r.fields),
-                    &Json(&r.field_timestamps),
-                    &to_i64(r.created_seq),
-                    &to_i64(r.seq),
-                ],
-            )
-            .map_err(|e| self.fail(e))?;
+            ),
+            &[
+                &user,
+                &r.entity,
+                &r.id,
+                &r.server_id,
+                &to_i64(r.version),
+                &schema_version,
+                &r.deleted,
+                &r.created_at,
+                &r.updated_at,
+                &Json(&r.fields),
+                &Json(&r.field_timestamps),
+                &to_i64(r.created_seq),
+                &to_i64(r.seq),
+            ],
+        )?;
         Ok(())
     }
 
     fn next_seq(&mut self) -> Result<u64, StorageError> {
         // The row exists and is locked by this transaction since `write` began.
-        let row = self
-            .tx
-            .query_one(
-                "UPDATE user_sequences SET last_seq = last_seq + 1 WHERE user_name = $1 \
-                 RETURNING last_seq",
-                &[&self.user],
-            )
-            .map_err(|e| self.fail(e))?;
+        let user = self.user;
+        let rows = self.query(
+            "UPDATE user_sequences SET last_seq = last_seq + 1 WHERE user_name = $1 \
+             RETURNING last_seq",
+            &[&user],
+        )?;
+        let row = rows.first().ok_or_else(|| {
+            StorageError::new(format!(
+                "the sequence row of `{user}` vanished mid-transaction"
+            ))
+        })?;
         Ok(to_u64(row.get(0)))
     }
 }

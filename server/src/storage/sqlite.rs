@@ -357,3 +357,71 @@ fn to_i64(n: u64) -> i64 {
 fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps_recorded(path: &Path) -> Vec<i64> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT version FROM {STEPS_TABLE} ORDER BY version"
+            ))
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_database_records_each_step_once_and_reopening_applies_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let secret = SqliteStorage::open(&path).unwrap().secret().to_vec();
+        assert_eq!(steps_recorded(&path), [1]);
+        let reopened = SqliteStorage::open(&path).unwrap();
+        assert_eq!(reopened.secret(), secret.as_slice(), "the secret is kept");
+        assert_eq!(steps_recorded(&path), [1]);
+    }
+
+    #[test]
+    fn a_database_of_a_server_before_the_steps_table_is_recorded_at_step_1_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        // What the server before the steps table made: step 1's tables, `user_version` 1.
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(STEP_1).unwrap();
+            conn.execute(
+                "INSERT INTO server_meta (key, value) VALUES ('cursor_secret', x'0102')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let storage = SqliteStorage::open(&path).unwrap();
+        assert_eq!(storage.secret(), [1, 2], "the old secret is kept");
+        assert_eq!(steps_recorded(&path), [1]);
+    }
+
+    #[test]
+    fn a_database_whose_tables_a_newer_server_wrote_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        drop(SqliteStorage::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute(
+                &format!("INSERT INTO {STEPS_TABLE} (version, purpose) VALUES (2, 'future')"),
+                [],
+            )
+            .unwrap();
+        let error = SqliteStorage::open(&path).err().expect("refused").message;
+        assert!(
+            error.contains("version 2") && error.contains("newer"),
+            "{error}"
+        );
+    }
+}
