@@ -31,9 +31,8 @@ pub(crate) fn pending(
     let latest = latest(steps);
     if applied > latest {
         return Err(StorageError::new(format!(
-            "the database's server tables are at version {applied}, but this server knows only \
-             versions up to {latest}: a newer syncwright-server wrote them; run that newer server \
-             (or a fresh database)"
+            "the database was written by a newer server (storage version {applied}, this server \
+             knows versions up to {latest}); run that newer server, or use another database"
         )));
     }
     Ok(&steps[applied as usize..])
