@@ -10,6 +10,7 @@
 //! a machine with only Rust; with `SYNCWRIGHT_REQUIRE_POSTGRES=1` (CI) that is a failure.
 #![allow(dead_code)] // each test file uses its own share
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -84,8 +85,14 @@ pub fn postgres() -> Option<&'static TestPostgres> {
             panic!("{REQUIRE_VAR} is set but no PostgreSQL is available: {why}")
         }
         Err(why) => {
-            eprintln!(
-                "skipped: the PostgreSQL half of this test ({why}; install PostgreSQL or set \
+            // Straight to stderr, past the test harness's capture: a skip must be seen.
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("a test")
+                .to_string();
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: {test} on PostgreSQL ({why}; install PostgreSQL or set \
                  {URL_VAR}=postgres://... to run it)"
             );
             None
