@@ -202,3 +202,60 @@ fn derives_syncable(attrs: &[syn::Attribute]) -> bool {
             found
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Vec<String>, Vec<String>) {
+        let mut sources = SourceMap::default();
+        let file = sources.add("src/model.rs", text);
+        let mut diags = Diagnostics::new();
+        let entities = parse_source(&sources, file, &mut diags);
+        let tables = entities.into_iter().map(|e| e.entity.table.value).collect();
+        (tables, diags.iter().map(|d| d.message.clone()).collect())
+    }
+
+    #[test]
+    fn file_docs_and_inner_attributes_do_not_hide_the_first_entity() {
+        let (tables, problems) = parse(
+            "//! The app's model.\n#![allow(dead_code)]\n\n#[derive(Syncable)]\npub struct Task {\n    pub title: String,\n}\n",
+        );
+        assert_eq!(tables, ["tasks"], "problems: {problems:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn entities_are_found_among_other_items_and_in_inline_modules_in_source_order() {
+        let (tables, problems) = parse(concat!(
+            "use std::{fmt, io};\n",
+            "fn union() -> u8 { 0 }\n",
+            "impl Note { fn f(&self) {} }\n",
+            "#[derive(Syncable)]\n",
+            "pub struct Note { pub body: String }\n",
+            "const LIMIT: [u8; 2] = [1, 2];\n",
+            "pub(crate) mod inner {\n",
+            "    /// A task.\n",
+            "    #[derive(Debug, syncwright::Syncable)]\n",
+            "    pub(in crate) struct Task<> where { pub title: String }\n",
+            "    #[derive(Syncable)]\n",
+            "    enum Kind { A }\n",
+            "}\n",
+            "struct Plain { x: u8 }\n",
+        ));
+        assert_eq!(tables, ["notes", "tasks"]);
+        assert_eq!(
+            problems,
+            ["`#[derive(Syncable)]` needs a struct with named fields; `Kind` is an enum"]
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_anywhere_in_the_file_is_reported() {
+        let (tables, problems) =
+            parse("#[derive(Syncable)]\npub struct Task { pub title: String }\nfn broken( {}\n");
+        assert!(tables.is_empty());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("invalid Rust: "), "{problems:?}");
+    }
+}

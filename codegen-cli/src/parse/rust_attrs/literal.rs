@@ -104,3 +104,64 @@ fn elements(contents: TokenStream) -> Option<Vec<TokenStream>> {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn read(tokens: TokenStream) -> Raw {
+        raw_value(tokens, &SpanMap::Macro).raw
+    }
+
+    #[test]
+    fn arrays_of_literals_are_read_with_or_without_a_trailing_comma() {
+        for tokens in [quote!(["a", -2, true]), quote!(["a", -2, true,])] {
+            let Raw::Array(items) = read(tokens.clone()) else {
+                panic!("`{tokens}` is an array");
+            };
+            let items: Vec<_> = items.into_iter().map(|item| item.raw).collect();
+            assert!(
+                matches!(
+                    items.as_slice(),
+                    [Raw::Str(s), Raw::Int(Some(-2)), Raw::Bool(true)] if s == "a"
+                ),
+                "`{tokens}` read as {items:?}"
+            );
+        }
+        assert!(matches!(read(quote!([])), Raw::Array(items) if items.is_empty()));
+    }
+
+    #[test]
+    fn negated_numbers_are_read_down_to_i64_min() {
+        assert!(matches!(
+            read(quote!(-9223372036854775808)),
+            Raw::Int(Some(i64::MIN))
+        ));
+        assert!(matches!(read(quote!(-9223372036854775809)), Raw::Int(None)));
+        assert!(matches!(read(quote!(-1.5)), Raw::Float(Some(f)) if f == -1.5));
+        assert!(matches!(read(quote!(-"text")), Raw::Other("an expression")));
+    }
+
+    #[test]
+    fn paths_and_other_expressions_are_only_described() {
+        assert!(matches!(read(quote!(Priority::High)), Raw::Other("a path")));
+        for tokens in [
+            quote!(1 + 2),
+            quote!(if flag { 1 } else { 2 }),
+            quote!(|x| x),
+            quote!([1, , 2]),
+            quote!(b"bytes" b"more"),
+        ] {
+            assert!(
+                matches!(read(tokens.clone()), Raw::Other("an expression")),
+                "`{tokens}` is an expression"
+            );
+        }
+        assert!(matches!(
+            read(quote!(b'x')),
+            Raw::Other("a literal of another kind")
+        ));
+    }
+}
