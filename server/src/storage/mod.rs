@@ -158,8 +158,9 @@ pub trait WriteTx {
     /// Inserts or replaces the record `record.entity`/`record.id`.
     fn put_record(&mut self, record: &StoredRecord) -> Result<(), StorageError>;
 
-    /// Takes the next number of the user's change sequence (1, 2, 3, ...). Numbers are never
-    /// reused, and a number taken in a transaction that commits is greater than every number of
-    /// every transaction that committed before it.
+    /// Takes the next number of the user's change sequence (1, 2, 3, ...). A committed number is
+    /// never given out again (a number taken by a transaction that rolls back is, since no reader
+    /// ever saw it), and a number taken in a transaction that commits is greater than every
+    /// number of every transaction that committed before it.
     fn next_seq(&mut self) -> Result<u64, StorageError>;
 }
