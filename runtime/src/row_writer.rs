@@ -21,20 +21,20 @@ pub(crate) enum Set {
 
 /// A row write: the sync columns it sets, then the domain values in `entity.columns` order
 /// (`None` to leave the domain columns as they are, as a delete does).
-pub(crate) struct RowWrite {
+pub(crate) struct RowWrite<'v> {
     pub entity: &'static EntityDescriptor,
     pub id: Uuid,
     pub sync: Vec<(&'static str, Set)>,
-    pub values: Option<Vec<Value>>,
+    pub values: Option<&'v [Value]>,
 }
 
-impl RowWrite {
+impl RowWrite<'_> {
     fn domain(&self) -> impl Iterator<Item = (&'static str, &Value)> {
         self.entity
             .columns
             .iter()
             .map(|c| c.name)
-            .zip(self.values.iter().flatten())
+            .zip(self.values.into_iter().flatten())
     }
 
     /// The cache key of this write's SQL: what the entity does not decide.
@@ -53,15 +53,18 @@ impl RowWrite {
     /// Inserts the row under `id` ([`Set::Increment`] is not allowed here).
     pub fn insert(&self, tx: &Transaction<'_>) -> Result<()> {
         let sql = sql_cache::sql(self.entity, self.shape(true), || self.insert_sql());
-        let mut params = Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
-        params.push(Value::Text(self.id.hyphenated().to_string()));
+        let id = Value::Text(self.id.hyphenated().to_string());
+        // Bound by reference: the values are the caller's, copied only by SQLite.
+        let mut params: Vec<&Value> =
+            Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
+        params.push(&id);
         for (_, set) in &self.sync {
             let Set::To(value) = set else {
                 unreachable!("an insert sets values, it increments nothing")
             };
-            params.push(value.clone());
+            params.push(value);
         }
-        params.extend(self.domain().map(|(_, value)| value.clone()));
+        params.extend(self.domain().map(|(_, value)| value));
         tx.prepare_cached(&sql)
             .and_then(|mut s| s.execute(params_from_iter(&params)))
             .map_err(Error::sql(&sql))?;
@@ -91,14 +94,16 @@ impl RowWrite {
     /// Updates row `id`; returns whether it existed.
     pub fn update(&self, tx: &Transaction<'_>) -> Result<bool> {
         let sql = sql_cache::sql(self.entity, self.shape(false), || self.update_sql());
-        let mut params = Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
+        let id = Value::Text(self.id.hyphenated().to_string());
+        let mut params: Vec<&Value> =
+            Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
         for (_, set) in &self.sync {
             if let Set::To(value) = set {
-                params.push(value.clone());
+                params.push(value);
             }
         }
-        params.extend(self.domain().map(|(_, value)| value.clone()));
-        params.push(Value::Text(self.id.hyphenated().to_string()));
+        params.extend(self.domain().map(|(_, value)| value));
+        params.push(&id);
         let changed = tx
             .prepare_cached(&sql)
             .and_then(|mut s| s.execute(params_from_iter(&params)))

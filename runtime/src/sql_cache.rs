@@ -18,8 +18,6 @@ pub(crate) enum Shape {
     SelectList,
     /// One record by id, tombstones included or not.
     FetchOne { include_deleted: bool },
-    /// The stored values a local write compares against.
-    Current,
     /// A completed entry's record becomes `synced` (see `Queue::complete`).
     MarkSynced,
     /// A completed entry's record gets the server's id.
@@ -100,8 +98,8 @@ mod tests {
                 format!("SELECT {shape:?}")
             })
         };
-        let first = get(Shape::Current);
-        let again = get(Shape::Current);
+        let first = get(Shape::MarkSynced);
+        let again = get(Shape::MarkSynced);
         let other = get(Shape::SelectList);
         assert!(
             Arc::ptr_eq(&first, &again),

@@ -178,7 +178,7 @@ pub(crate) fn write_row(
         entity,
         id: remote.id,
         sync,
-        values: Some(values),
+        values: Some(&values),
     };
     if !write.update(tx)? {
         write.insert(tx)?;
@@ -246,7 +246,7 @@ pub(crate) fn write_local(
         entity,
         id,
         sync,
-        values: Some(values),
+        values: Some(&values),
     }
     .update(tx)?;
     Ok(())
