@@ -386,3 +386,58 @@ pub(crate) fn fetch_one_sql(entity: &'static EntityDescriptor, include_deleted: 
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::ColumnType;
+
+    static NOTE: EntityDescriptor = EntityDescriptor {
+        name: "note",
+        table: "notes",
+        conflict: crate::ConflictStrategy::FieldMerge,
+        columns: &[
+            ColumnDescriptor {
+                name: "body",
+                ty: ColumnType::Text,
+                nullable: false,
+                references: None,
+            },
+            ColumnDescriptor {
+                name: "pinned",
+                ty: ColumnType::Bool,
+                nullable: false,
+                references: None,
+            },
+        ],
+        indexes: &[],
+    };
+
+    #[test]
+    fn field_change_times_are_parsed_on_first_look_and_filled_from_created_at() {
+        let created = from_millis(1_000);
+        let times = FieldChangeTimes::stored(&NOTE, r#"{"pinned":5000}"#.to_owned(), created);
+        assert!(times.parsed.get().is_none(), "parsed before anyone looked");
+        assert_eq!(times.get("pinned"), Some(&from_millis(5_000)));
+        assert_eq!(
+            times.get("body"),
+            Some(&created),
+            "an absent field changed at creation"
+        );
+        assert!(times.parsed.get().is_some());
+        assert!(FieldChangeTimes::none().is_empty());
+    }
+
+    #[test]
+    fn stored_field_timestamps_must_be_an_object_of_integers() {
+        assert_eq!(check_field_timestamps(r#"{"a":1,"b":-2}"#), Ok(()));
+        assert_eq!(check_field_timestamps("{}"), Ok(()));
+        for bad in [r#"{"a":"x"}"#, "[1]", r#"{"a":1.5}"#, r#"{"a":1} x"#, ""] {
+            let err = check_field_timestamps(bad).expect_err(bad);
+            assert!(
+                err.starts_with("not a JSON object of integers"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

@@ -375,3 +375,130 @@ fn stamp_fields<'a>(stored: &str, fields: impl Iterator<Item = &'a str>, ms: i64
     }
     serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Row, StatementStatus};
+
+    use super::*;
+    use crate::entity::{ColumnDescriptor, ColumnType, ConflictStrategy};
+    use crate::value::{ColumnValue, DomainValues, RowColumns};
+    use crate::{Migrations, OwnedMigrations};
+
+    /// The runtime tests' `field_merge` entity, implemented by hand as the derive would.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Note {
+        task_id: Option<Uuid>,
+        body: String,
+        pinned: bool,
+    }
+
+    impl Note {
+        fn read(src: &(impl DomainValues + ?Sized)) -> Result<Self> {
+            Ok(Note {
+                task_id: ColumnValue::from_value(src.value(0, "task_id")?, "task_id")?,
+                body: ColumnValue::from_value(src.value(1, "body")?, "body")?,
+                pinned: ColumnValue::from_value(src.value(2, "pinned")?, "pinned")?,
+            })
+        }
+    }
+
+    impl Syncable for Note {
+        const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
+            name: "note",
+            table: "notes",
+            conflict: ConflictStrategy::FieldMerge,
+            columns: &[
+                ColumnDescriptor {
+                    name: "task_id",
+                    ty: ColumnType::Uuid,
+                    nullable: true,
+                    references: Some("tasks"),
+                },
+                ColumnDescriptor {
+                    name: "body",
+                    ty: ColumnType::Text,
+                    nullable: false,
+                    references: None,
+                },
+                ColumnDescriptor {
+                    name: "pinned",
+                    ty: ColumnType::Bool,
+                    nullable: false,
+                    references: None,
+                },
+            ],
+            indexes: &[],
+        };
+
+        fn to_values(&self) -> Vec<Value> {
+            vec![
+                self.task_id.to_value(),
+                self.body.to_value(),
+                self.pinned.to_value(),
+            ]
+        }
+
+        fn from_row(row: &Row<'_>) -> Result<Self> {
+            Note::read(&RowColumns::new(row, Self::ENTITY.first_domain_column()))
+        }
+
+        fn from_values(values: &[Value]) -> Option<Result<Self>> {
+            Some(Note::read(values))
+        }
+    }
+
+    fn migrations() -> OwnedMigrations {
+        Migrations::from_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/tasks-notes/migrations"
+        ))
+        .expect("fixture migrations load")
+    }
+
+    /// How many times the store's statement reading one record (tombstones included) has run
+    /// on `tx`'s connection.
+    fn record_reads(tx: &WriteTx<'_>) -> i32 {
+        let sql = record::fetch_one_sql(Note::ENTITY, true);
+        tx.sql()
+            .prepare_cached(&sql)
+            .expect("the record read prepares")
+            .get_status(StatementStatus::Run)
+    }
+
+    #[test]
+    fn writes_return_the_record_without_reading_it_back() {
+        let db = Database::open_in_memory(&migrations()).unwrap();
+        db.transaction(|tx| {
+            let before = record_reads(tx);
+            let note = Note {
+                task_id: None,
+                body: "hello".into(),
+                pinned: false,
+            };
+            let inserted = tx.insert(&note)?;
+            assert_eq!(record_reads(tx), before, "insert read its row back");
+            let pinned = Note {
+                pinned: true,
+                ..note
+            };
+            let updated = tx.update(inserted.id, &pinned)?;
+            assert_eq!(
+                record_reads(tx),
+                before + 1,
+                "update read its row more than once (the read before the write)"
+            );
+            let unchanged = tx.update(inserted.id, &pinned)?;
+            assert_eq!(record_reads(tx), before + 2, "a no-op update read twice");
+
+            // What the writes returned is what a read gives.
+            let stored = tx.get::<Note>(inserted.id)?.expect("the note is stored");
+            assert_eq!(updated, stored);
+            assert_eq!(unchanged, stored);
+            assert_eq!(stored.version, 2);
+            assert_eq!(stored.field_timestamps.len(), 3);
+            Ok(())
+        })
+        .unwrap();
+    }
+}
