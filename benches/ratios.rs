@@ -81,6 +81,8 @@ const QUICK: Sizes = Sizes {
 struct Figures {
     name: String,
     n: usize,
+    /// The goal for the median ratio A/B.
+    goal: Option<f64>,
     a: Vec<Duration>,
     b: Vec<Duration>,
 }
@@ -97,25 +99,73 @@ fn main() {
         made: std::cell::Cell::new(0),
     };
 
-    let mut all = vec![
-        insert_single(&twins, &sizes),
-        insert_batch(&twins, &sizes),
-        update_single(&twins, &sizes),
-        update_batch(&twins, &sizes),
-        list(&twins, &sizes),
-        get(&twins, &sizes),
-        drain(&twins, &sizes),
+    // `cargo bench --bench ratios -- [--quick] [name...]`: only the benchmarks whose key holds
+    // one of the names (all when none is given), for profiling one path.
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |key: &str| names.is_empty() || names.iter().any(|n| key.contains(n.as_str()));
+    // Each benchmark: its key, the issue's goal for the ratio (if any), and how to run it.
+    type Bench<'a> = (&'static str, Option<f64>, Box<dyn Fn() -> Figures + 'a>);
+    let benches: Vec<Bench<'_>> = vec![
+        (
+            "insert_single",
+            Some(1.1),
+            Box::new(|| insert_single(&twins, &sizes)),
+        ),
+        (
+            "insert_batch",
+            Some(1.25),
+            Box::new(|| insert_batch(&twins, &sizes)),
+        ),
+        (
+            "update_single",
+            Some(1.1),
+            Box::new(|| update_single(&twins, &sizes)),
+        ),
+        (
+            "update_batch",
+            Some(1.3),
+            Box::new(|| update_batch(&twins, &sizes)),
+        ),
+        ("list", Some(1.2), Box::new(|| list(&twins, &sizes))),
+        ("get", Some(1.2), Box::new(|| get(&twins, &sizes))),
+        ("drain", Some(1.5), Box::new(|| drain(&twins, &sizes))),
+        (
+            "add_integer_column",
+            Some(2.0),
+            Box::new(|| add_column(dir.path(), &sizes, FieldType::Integer)),
+        ),
+        (
+            "add_bool_column",
+            Some(2.0),
+            Box::new(|| add_column(dir.path(), &sizes, FieldType::Bool)),
+        ),
+        (
+            "add_json_column",
+            Some(2.0),
+            Box::new(|| add_column(dir.path(), &sizes, FieldType::Json)),
+        ),
     ];
-    for ty in [FieldType::Integer, FieldType::Bool, FieldType::Json] {
-        all.push(add_column(dir.path(), &sizes, ty));
+    let mut all = Vec::new();
+    for (key, goal, run) in &benches {
+        if wanted(key) {
+            all.push(Figures {
+                goal: *goal,
+                ..run()
+            });
+        }
     }
     print_table(&all, quick);
     write_json(&all);
-    let (pending, synced, plain) = sizes_per_thousand(&twins, &sizes);
-    println!(
-        "\ndatabase size per 1,000 tasks: {pending:.0} KB with every write queued, {synced:.0} KB \
-         after sync + purge + VACUUM (a plain table without sync columns: {plain:.0} KB)"
-    );
+    if wanted("sizes") {
+        let (pending, synced, plain) = sizes_per_thousand(&twins, &sizes);
+        println!(
+            "\ndatabase size per 1,000 tasks: {pending:.0} KB with every write queued, {synced:.0} KB \
+             after sync + purge + VACUUM (a plain table without sync columns: {plain:.0} KB)"
+        );
+    }
 }
 
 /// Makes pairs of databases: one opened through the store, one raw connection to an identical
@@ -164,6 +214,7 @@ fn pair<SA, SB>(
     let mut figures = Figures {
         name: name.to_owned(),
         n,
+        goal: None,
         a: Vec::new(),
         b: Vec::new(),
     };
@@ -765,15 +816,15 @@ fn print_table(all: &[Figures], quick: bool) {
         if quick { "quick" } else { "full" }
     );
     println!(
-        "{:<42} {:>9} {:>11} {:>11} {:>7} {:>13} {:>11}",
-        "benchmark", "N", "A median", "B median", "A/B", "A/B min–max", "A rows/s"
+        "{:<42} {:>9} {:>11} {:>11} {:>7} {:>13} {:>6} {:>11}",
+        "benchmark", "N", "A median", "B median", "A/B", "A/B min–max", "goal", "A rows/s"
     );
     for f in all {
         let ratios = f.ratios();
         let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let max = ratios.iter().copied().fold(0.0, f64::max);
         println!(
-            "{:<42} {:>9} {:>9.4} s {:>9.4} s {:>6.2}× {:>5.2}–{:<5.2}  {:>11.0}",
+            "{:<42} {:>9} {:>9.4} s {:>9.4} s {:>6.2}× {:>5.2}–{:<5.2}  {:>6} {:>11.0}",
             f.name,
             f.n,
             f.a_median(),
@@ -781,6 +832,7 @@ fn print_table(all: &[Figures], quick: bool) {
             median(ratios),
             min,
             max,
+            f.goal.map_or_else(|| "—".to_owned(), |g| format!("≤{g}")),
             f.n as f64 / f.a_median()
         );
     }
@@ -796,6 +848,7 @@ fn write_json(all: &[Figures]) {
             "name": f.name,
             "n": f.n,
             "ratio_median": median(ratios),
+            "goal": f.goal,
             "ratio_min": min,
             "ratio_max": max,
             "a_median_s": f.a_median(),
