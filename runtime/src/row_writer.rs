@@ -7,7 +7,7 @@ use rusqlite::{Transaction, params_from_iter};
 use uuid::Uuid;
 
 use crate::entity::{EntityDescriptor, quote};
-use crate::sql_cache::{self, Shape, signature};
+use crate::sql_cache::{self, SetKind, Shape, signature};
 use crate::{Error, Result};
 
 /// The new value of a sync column.
@@ -26,27 +26,36 @@ pub(crate) struct RowWrite<'v> {
     pub id: Uuid,
     pub sync: Vec<(&'static str, Set)>,
     pub values: Option<&'v [Value]>,
+    /// Which domain columns an update writes, by index into `values` (`None`: all). Leaving
+    /// an unchanged column out of the `SET` list spares SQLite rewriting the indexes and
+    /// checking the foreign keys that cover it.
+    pub only: Option<&'v [usize]>,
 }
 
 impl RowWrite<'_> {
     fn domain(&self) -> impl Iterator<Item = (&'static str, &Value)> {
-        self.entity
-            .columns
-            .iter()
-            .map(|c| c.name)
-            .zip(self.values.into_iter().flatten())
+        let columns = self.entity.columns;
+        let values = self.values.unwrap_or_default();
+        let all = self.only.is_none().then_some(0..values.len());
+        all.into_iter()
+            .flatten()
+            .chain(self.only.into_iter().flatten().copied())
+            .map(move |i| (columns[i].name, &values[i]))
     }
 
     /// The cache key of this write's SQL: what the entity does not decide.
     fn shape(&self, insert: bool) -> Shape {
+        let sync = self.sync.iter().map(|(column, set)| {
+            let kind = match set {
+                Set::To(_) => SetKind::Value,
+                Set::Increment => SetKind::Increment,
+            };
+            (*column, kind)
+        });
+        let domain = self.domain().map(|(column, _)| (column, SetKind::Domain));
         Shape::RowWrite {
             insert,
-            domain: self.values.is_some(),
-            signature: signature(
-                self.sync
-                    .iter()
-                    .map(|(column, set)| (*column, matches!(set, Set::Increment))),
-            ),
+            signature: signature(sync.chain(domain)),
         }
     }
 

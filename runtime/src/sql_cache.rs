@@ -22,13 +22,9 @@ pub(crate) enum Shape {
     MarkSynced,
     /// A completed entry's record gets the server's id.
     SetServerId,
-    /// A row write: `insert` or update, whether it writes the domain columns, and the sync
-    /// columns it sets, as a signature (see [`signature`]).
-    RowWrite {
-        insert: bool,
-        domain: bool,
-        signature: u64,
-    },
+    /// A row write: `insert` or update, and the columns it sets (sync and domain), as a
+    /// signature (see [`signature`]).
+    RowWrite { insert: bool, signature: u64 },
 }
 
 type Key = (usize, Shape);
@@ -60,19 +56,30 @@ pub(crate) fn sql(
         .clone()
 }
 
-/// A 64-bit FNV-1a signature of the sync columns a row write sets (name, and whether it
-/// increments): the part of a row write's SQL its entity does not decide.
-pub(crate) fn signature<'a>(columns: impl Iterator<Item = (&'a str, bool)>) -> u64 {
+/// How a row write sets a column, for its [`signature`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetKind {
+    /// A sync column set to a value.
+    Value,
+    /// A sync column incremented.
+    Increment,
+    /// A domain column set to a value.
+    Domain,
+}
+
+/// A 64-bit FNV-1a signature of the columns a row write sets (name, and how): the part of a
+/// row write's SQL its entity does not decide.
+pub(crate) fn signature<'a>(columns: impl Iterator<Item = (&'a str, SetKind)>) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |byte: u8| {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     };
-    for (name, increment) in columns {
+    for (name, kind) in columns {
         name.bytes().for_each(&mut eat);
         // A separator no column name holds, then the kind of set.
         eat(0);
-        eat(u8::from(increment));
+        eat(kind as u8);
     }
     hash
 }
@@ -110,14 +117,16 @@ mod tests {
     }
 
     #[test]
-    fn signatures_tell_apart_order_names_and_increments() {
-        let sig = |cols: &[(&str, bool)]| signature(cols.iter().copied());
+    fn signatures_tell_apart_order_names_and_kinds_of_set() {
+        use SetKind::{Domain, Increment, Value};
+        let sig = |cols: &[(&str, SetKind)]| signature(cols.iter().copied());
         assert_ne!(
-            sig(&[("a", false), ("b", false)]),
-            sig(&[("b", false), ("a", false)])
+            sig(&[("a", Value), ("b", Value)]),
+            sig(&[("b", Value), ("a", Value)])
         );
-        assert_ne!(sig(&[("ab", false)]), sig(&[("a", false), ("b", false)]));
-        assert_ne!(sig(&[("version", true)]), sig(&[("version", false)]));
-        assert_eq!(sig(&[("x", true)]), sig(&[("x", true)]));
+        assert_ne!(sig(&[("ab", Value)]), sig(&[("a", Value), ("b", Value)]));
+        assert_ne!(sig(&[("version", Increment)]), sig(&[("version", Value)]));
+        assert_ne!(sig(&[("title", Domain)]), sig(&[("title", Value)]));
+        assert_eq!(sig(&[("x", Increment)]), sig(&[("x", Increment)]));
     }
 }

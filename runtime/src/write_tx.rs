@@ -132,6 +132,7 @@ impl WriteTx<'_> {
             id,
             sync,
             values: Some(&values),
+            only: None,
         }
         .insert(self.tx)?;
         self.enqueue(entity, Action::Create, id, &value.to_payload(), ms, None)?;
@@ -184,6 +185,7 @@ impl WriteTx<'_> {
             id,
             sync,
             values: Some(&values),
+            only: Some(&changed),
         }
         .update(self.tx)?;
         let changed_names = changed.iter().map(|&i| entity.columns[i].name).collect();
@@ -229,6 +231,7 @@ impl WriteTx<'_> {
                 ),
             ],
             values: None,
+            only: None,
         }
         .update(self.tx)?;
         self.enqueue(
@@ -277,6 +280,7 @@ impl WriteTx<'_> {
             id,
             sync,
             values: Some(&values),
+            only: None,
         };
         if !write.update(self.tx)? {
             write
@@ -497,6 +501,47 @@ mod tests {
             assert_eq!(unchanged, stored);
             assert_eq!(stored.version, 2);
             assert_eq!(stored.field_timestamps.len(), 3);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn an_update_sets_only_the_columns_that_changed() {
+        let db = Database::open_in_memory(&migrations()).unwrap();
+        db.transaction(|tx| {
+            // `UPDATE OF body` fires only for UPDATEs whose SET list names `body`.
+            tx.sql()
+                .execute_batch(
+                    "CREATE TEMP TABLE body_sets (n INTEGER); \
+                     CREATE TEMP TRIGGER body_set AFTER UPDATE OF body ON notes \
+                     BEGIN INSERT INTO body_sets VALUES (1); END;",
+                )
+                .unwrap();
+            let body_sets = || -> i64 {
+                tx.sql()
+                    .query_row("SELECT count(*) FROM body_sets", [], |r| r.get(0))
+                    .unwrap()
+            };
+            let note = Note {
+                task_id: None,
+                body: "hello".into(),
+                pinned: false,
+            };
+            let id = tx.insert(&note)?.id;
+            let pinned = Note {
+                pinned: true,
+                ..note.clone()
+            };
+            tx.update(id, &pinned)?;
+            assert_eq!(body_sets(), 0, "an update of `pinned` set `body` too");
+            let edited = Note {
+                body: "hello again".into(),
+                ..pinned
+            };
+            tx.update(id, &edited)?;
+            assert_eq!(body_sets(), 1);
+            assert_eq!(tx.get::<Note>(id)?.unwrap().data, edited);
             Ok(())
         })
         .unwrap();

@@ -179,6 +179,7 @@ pub(crate) fn write_row(
         id: remote.id,
         sync,
         values: Some(&values),
+        only: None,
     };
     if !write.update(tx)? {
         write.insert(tx)?;
@@ -247,6 +248,7 @@ pub(crate) fn write_local(
         id,
         sync,
         values: Some(&values),
+        only: None,
     }
     .update(tx)?;
     Ok(())
