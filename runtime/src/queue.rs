@@ -7,8 +7,8 @@
 //!   made.
 //! - **Coalescing.** An update is merged into the queue's *last* entry when that entry is a
 //!   `create` or `update` of the same record that was never handed out (`pending`,
-//!   `retry_count = 0`, no `error`): its payload becomes the new full state and no entry is
-//!   added. So "create, then edit while typing" syncs as one create. Only the tail is ever
+//!   `retry_count = 0`, no `error`): its changed fields become the union of both, its payload
+//!   the new values of those fields (every field for a create), and no entry is added. So "create, then edit while typing" syncs as one create. Only the tail is ever
 //!   merged, so no mutation moves ahead of another (a child created in between keeps its place
 //!   after its parent). Deletes are never coalesced. Turn it off with
 //!   [`crate::OpenOptions::coalesce`].
@@ -26,11 +26,13 @@
 
 use std::time::SystemTime;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
 use crate::clock::{from_millis, to_millis};
 use crate::entity::{EntityDescriptor, quote};
+use crate::payload::to_payload_of;
 use crate::retry::FailOutcome;
 use crate::runtime_tables::QUEUE;
 use crate::sql_cache::{self, Shape};
@@ -116,7 +118,9 @@ pub struct QueueEntry {
     pub action: Action,
     /// The record's client id.
     pub entity_id: Uuid,
-    /// The record's domain fields (see [`crate::payload`]); `{}` for deletes.
+    /// The mutation's domain fields (see [`crate::payload`]): every field for a create, the
+    /// fields it changed (`changed_fields`) with their new values for an update, `{}` for a
+    /// delete.
     pub payload: serde_json::Map<String, serde_json::Value>,
     /// The schema version the write was made under.
     pub schema_version: u32,
@@ -692,7 +696,9 @@ pub(crate) struct NewEntry<'a> {
     pub entity: &'a EntityDescriptor,
     pub action: Action,
     pub entity_id: Uuid,
-    pub payload: &'a serde_json::Map<String, serde_json::Value>,
+    /// The record's domain values after the write, in `entity.columns` order (none for a
+    /// delete): the payload holds those of the changed fields.
+    pub values: &'a [Value],
     pub schema_version: u32,
     pub max_retries: u32,
     pub now_ms: i64,
@@ -707,8 +713,9 @@ pub(crate) struct NewEntry<'a> {
 /// the engine knows it (`_sync_records`); a merged update keeps the tail's base and adds its
 /// changed fields to the tail's.
 pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
-    // Serialized from the borrowed map: a copy of it per write cost as much as the encoding.
-    let payload = encode_payload(entry.payload);
+    let payload_of = |fields: Option<&[&str]>| {
+        encode_payload(&to_payload_of(entry.entity, entry.values, fields))
+    };
     let id = entry.entity_id.hyphenated().to_string();
     if entry.coalesce && entry.action == Action::Update {
         // The queue's tail, if it is an unsent create/update of the same record.
@@ -723,7 +730,13 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
             })
             .map_err(Error::sql(sql))?;
         if let Some((tail, tail_fields)) = tail {
-            let changed = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
+            // The merged entry carries the new values of every field either change touched.
+            let fields = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
+            let names: Option<Vec<&str>> = fields
+                .as_ref()
+                .map(|f| f.iter().map(String::as_str).collect());
+            let payload = payload_of(names.as_deref());
+            let changed = fields.map(|f| serde_json::to_string(&f).unwrap_or_else(|_| "[]".into()));
             let sql = "UPDATE _sync_queue SET payload = ?1, schema_version = ?2, changed_fields = ?3 \
                        WHERE id = ?4";
             tx.prepare_cached(sql)
@@ -732,6 +745,7 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
             return Ok(());
         }
     }
+    let payload = payload_of(entry.changed_fields.as_deref());
     let changed = entry
         .changed_fields
         .as_ref()
@@ -770,15 +784,13 @@ fn encode_payload(payload: &serde_json::Map<String, serde_json::Value>) -> Strin
     serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// The union of two changed-field lists as stored (`None`: every field), sorted.
-fn union_fields(stored: Option<&str>, added: Option<&[&str]>) -> Option<String> {
-    let stored: Vec<String> = serde_json::from_str(stored?).ok()?;
-    let added = added?;
-    let mut all: Vec<String> = stored;
-    all.extend(added.iter().map(|s| (*s).to_owned()));
+/// The union of two changed-field lists, the first as stored (`None`: every field), sorted.
+fn union_fields(stored: Option<&str>, added: Option<&[&str]>) -> Option<Vec<String>> {
+    let mut all: Vec<String> = serde_json::from_str(stored?).ok()?;
+    all.extend(added?.iter().map(|s| (*s).to_owned()));
     all.sort();
     all.dedup();
-    serde_json::to_string(&all).ok()
+    Some(all)
 }
 
 /// The server version of record `id` as the engine last learned it, if the server has it.

@@ -73,7 +73,7 @@ impl WriteTx<'_> {
         entity: &EntityDescriptor,
         action: Action,
         id: Uuid,
-        payload: &serde_json::Map<String, serde_json::Value>,
+        values: &[Value],
         // The clock's now (the queue's own times), not the record's stamp.
         now_ms: i64,
         changed_fields: Option<Vec<&str>>,
@@ -84,7 +84,7 @@ impl WriteTx<'_> {
                 entity,
                 action,
                 entity_id: id,
-                payload,
+                values,
                 schema_version: self.db.schema_version,
                 max_retries: self.db.retry.max_retries,
                 now_ms,
@@ -135,7 +135,7 @@ impl WriteTx<'_> {
             only: None,
         }
         .insert(self.tx)?;
-        self.enqueue(entity, Action::Create, id, &value.to_payload(), ms, None)?;
+        self.enqueue(entity, Action::Create, id, &values, ms, None)?;
         let written = Meta {
             id,
             server_id: None,
@@ -193,7 +193,7 @@ impl WriteTx<'_> {
             entity,
             Action::Update,
             id,
-            &value.to_payload(),
+            &values,
             to_millis(self.db.clock.now()),
             Some(changed_names),
         )?;
@@ -238,7 +238,7 @@ impl WriteTx<'_> {
             entity,
             Action::Delete,
             id,
-            &serde_json::Map::new(),
+            &[],
             to_millis(self.db.clock.now()),
             Some(Vec::new()),
         )

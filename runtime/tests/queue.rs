@@ -71,6 +71,42 @@ fn create_followed_by_updates_coalesces_into_one_create() {
 }
 
 #[test]
+fn an_update_queues_only_the_fields_it_changed_and_coalescing_unions_them() {
+    let (db, _) = memory_db();
+    let a = db.insert(&Task::new("draft")).unwrap();
+    db.queue()
+        .complete_all(&[db.queue().next_batch(1).unwrap()[0].id])
+        .unwrap();
+    let titled = Task::new("titled");
+    db.update(a.id, &titled).unwrap();
+    let entries = db.queue().open_entries().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(
+        serde_json::Value::Object(entries[0].payload.clone()),
+        serde_json::json!({"title": "titled"}),
+        "an update's payload holds the fields it changed, not the whole record"
+    );
+    db.update(
+        a.id,
+        &Task {
+            done: true,
+            ..titled
+        },
+    )
+    .unwrap();
+    let entries = db.queue().open_entries().unwrap();
+    assert_eq!(entries.len(), 1, "the second update coalesced: {entries:?}");
+    assert_eq!(
+        serde_json::Value::Object(entries[0].payload.clone()),
+        serde_json::json!({"title": "titled", "done": true}),
+    );
+    assert_eq!(
+        entries[0].changed_fields.as_deref(),
+        Some(&["done".to_owned(), "title".to_owned()][..])
+    );
+}
+
+#[test]
 fn coalescing_never_moves_a_mutation_ahead_of_a_later_entry() {
     let (db, _) = memory_db();
     let a = db.insert(&Task::new("parent")).unwrap();
