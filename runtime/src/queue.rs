@@ -620,6 +620,17 @@ enum Selection {
 pub const OPEN_BEFORE_SQL: &str = "SELECT id FROM _sync_queue WHERE entity_type = ?1 \
     AND entity_id = ?2 AND id < ?3 AND status <> 'completed'";
 
+/// The statement of [`open_entries_of`]: a record's open entries, found by the record index.
+/// Without `ORDER BY`: beside `entity_id = ?` it makes SQLite prepare the statement again on
+/// every use (its plan depends on the bound value), which costs more than the lookup; the few
+/// entries are sorted after.
+#[doc(hidden)]
+pub const OPEN_OF_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", \"action\", \
+    \"entity_id\", \"payload\", \"schema_version\", \"retry_count\", \"max_retries\", \
+    \"next_attempt_at\", \"created_at\", \"status\", \"error\", \"claimed_by\", \"base_version\", \
+    \"changed_fields\" FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 \
+    AND status <> 'completed'";
+
 /// Up to `limit` due entries in queue order, holding back an entry while a record it
 /// references by foreign key (in its payload) has an earlier open entry that is not in the same
 /// batch ahead of it: a child's create never reaches the server before its parent's.
@@ -866,19 +877,16 @@ pub(crate) fn open_entries_of(
     entity_type: &str,
     entity_id: &str,
 ) -> Result<Vec<QueueEntry>> {
-    let sql = format!(
-        "SELECT {} FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 \
-         AND status <> 'completed' ORDER BY id",
-        QUEUE.column_list()
-    );
-    let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+    let sql = OPEN_OF_SQL;
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
     let mut rows = stmt
         .query((entity_type, entity_id))
-        .map_err(Error::sql(&sql))?;
+        .map_err(Error::sql(sql))?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
+    while let Some(row) = rows.next().map_err(Error::sql(sql))? {
         out.push(read_entry(row)?);
     }
+    out.sort_by_key(|e| e.id);
     Ok(out)
 }
 
