@@ -20,8 +20,14 @@ pub(crate) enum Shape {
     FetchOne { include_deleted: bool },
     /// A completed entry's record becomes `synced` (see `Queue::complete`).
     MarkSynced,
-    /// A completed entry's record gets the server's id.
+    /// A record gets the server's id (a completed entry, a conflict the local side won).
     SetServerId,
+    /// A record's `sync_status` (and `synced_at`) set by the sync engine.
+    SetStatus,
+    /// The local row as the sync engine compares it with the server's.
+    LocalRow,
+    /// Whether a record waits in manual conflict.
+    InConflict,
     /// A row write: `insert` or update, and the columns it sets (sync and domain), as a
     /// signature (see [`signature`]).
     RowWrite { insert: bool, signature: u64 },
