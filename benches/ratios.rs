@@ -1106,6 +1106,7 @@ fn pull_apply(twins: &Twins<'_>, s: &Sizes) -> Figures {
 /// The raw equivalent of pushing the queue: claim a batch of 100 in queue order, build the
 /// mutations from the payloads and rows, send them through the same kind of server, then settle
 /// the answered batch in one transaction (queue, known version, server id, status).
+#[inline(never)]
 fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize {
     let mut pushed = 0;
     loop {

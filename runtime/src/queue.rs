@@ -904,19 +904,21 @@ pub(crate) fn drop_open_entries_of(
 }
 
 /// Marks entry `id` accepted and rebases the record's later open entries on the version the
-/// server gave it.
+/// server gave it; returns how many open entries the record still has.
 pub(crate) fn settle_accepted(
     tx: &Transaction<'_>,
     entry: &QueueEntry,
     server_version: u64,
-) -> Result<()> {
+) -> Result<usize> {
     let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
     tx.prepare_cached(sql)
         .and_then(|mut s| s.execute([entry.id]))
         .map_err(Error::sql(sql))?;
     let sql = "UPDATE _sync_queue SET base_version = ?1 WHERE entity_type = ?2 AND entity_id = ?3 \
                AND status <> 'completed'";
-    tx.prepare_cached(sql)
+    // Rebasing touches every open entry of the record: their count comes for free.
+    let still_open = tx
+        .prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
                 i64::try_from(server_version).unwrap_or(i64::MAX),
@@ -925,7 +927,7 @@ pub(crate) fn settle_accepted(
             ))
         })
         .map_err(Error::sql(sql))?;
-    Ok(())
+    Ok(still_open)
 }
 
 /// Marks entry `id` failed for good with the server's `reason` (a rejection): no retry helps.

@@ -24,6 +24,8 @@ pub(crate) enum Shape {
     SetServerId,
     /// A record's `sync_status` (and `synced_at`) set by the sync engine.
     SetStatus,
+    /// A record whose last open change the server accepted: id, status, `synced_at`.
+    SetSynced,
     /// The local row as the sync engine compares it with the server's.
     LocalRow,
     /// Whether a record waits in manual conflict.

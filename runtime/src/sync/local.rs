@@ -227,6 +227,28 @@ pub(crate) fn set_server_id(
     Ok(())
 }
 
+/// The server accepted the record's last open change: its id, `sync_status = 'synced'`,
+/// `synced_at = now`, in one statement.
+pub(crate) fn set_synced(
+    tx: &Transaction<'_>,
+    entity: &'static EntityDescriptor,
+    id: Uuid,
+    server_id: &str,
+    now_ms: i64,
+) -> Result<()> {
+    let sql = sql_cache::sql(entity, Shape::SetSynced, || {
+        format!(
+            "UPDATE {} SET \"server_id\" = ?1, \"sync_status\" = 'synced', \"synced_at\" = ?2 \
+             WHERE \"id\" = ?3",
+            quote(entity.table)
+        )
+    });
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| s.execute((server_id, now_ms, id.hyphenated().to_string())))
+        .map_err(Error::sql(&sql))?;
+    Ok(())
+}
+
 /// Sets the row's `sync_status` (and `synced_at = now` when it becomes `synced`).
 pub(crate) fn set_status(
     tx: &Transaction<'_>,
