@@ -29,7 +29,7 @@ use syncwright::sync::protocol::{
 use syncwright::sync::transport::{Transport, TransportError};
 use syncwright::{Database, Migrations, Order, Syncable, Uuid};
 use syncwright_codegen::model::{Column, ColumnRole, FieldType};
-use syncwright_codegen::render::ddl::column_definition;
+use syncwright_codegen::render::ddl::{column_definition, type_triggers};
 
 #[derive(Debug, Clone, PartialEq, Syncable)]
 #[syncwright(name = "project")]
@@ -714,8 +714,9 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
     )
 }
 
-/// `ALTER TABLE ... ADD COLUMN` of a generated column of type `ty` (with a default) on a table
-/// of `big_table` rows (A) vs `small_table` rows (B): O(1) keeps the ratio near 1.
+/// `ALTER TABLE ... ADD COLUMN` of a generated column of type `ty` (with a default, and its
+/// type-check triggers) on a table of `big_table` rows (A) vs `small_table` rows (B): O(1)
+/// keeps the ratio near 1.
 fn add_column(dir: &Path, s: &Sizes, ty: FieldType) -> Figures {
     let default = match ty {
         FieldType::Json => "'{}'",
@@ -734,7 +735,14 @@ fn add_column(dir: &Path, s: &Sizes, ty: FieldType) -> Figures {
         backfill: None,
         deprecated: false,
     };
-    let sql = format!("ALTER TABLE t ADD COLUMN {}", column_definition(&column));
+    // What the migration adding the column runs: the column, then its type-check triggers.
+    let sql = std::iter::once(format!(
+        "ALTER TABLE t ADD COLUMN {};",
+        column_definition(&column)
+    ))
+    .chain(type_triggers("t", &column))
+    .collect::<Vec<_>>()
+    .join("\n");
     let filled = |rows: usize, name: &str| {
         let path = dir.join(format!("{name}-{}.db", ty.as_str()));
         let _ = std::fs::remove_file(&path);

@@ -7,3 +7,6 @@ CREATE TABLE IF NOT EXISTS {{ table.name }} (
 {%- for index in table.indexes %}
 {{ index }}
 {%- endfor %}
+{%- for trigger in table.triggers %}
+{{ trigger }}
+{%- endfor %}

@@ -1,4 +1,7 @@
 /// Entity `{{ entity.name }}` (table `{{ entity.table }}`), from `{{ entity.path }}`.
+{%- if entity.adopted %}
+#[allow(non_snake_case)]
+{%- endif %}
 #[derive(Debug, Clone, PartialEq, ::syncwright::Syncable)]
 {%- if let Some(attrs) = entity.attrs %}
 #[syncwright({{ attrs }})]

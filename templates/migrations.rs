@@ -16,7 +16,7 @@ pub const ENTITIES: &[&::syncwright::EntityDescriptor] = &[
 
 /// Every migration and entity of this app: hand it to the syncwright runtime when opening the
 /// database (`syncwright::Database::open("app.db", &MIGRATIONS)`).
-pub const MIGRATIONS: ::syncwright::Migrations = ::syncwright::Migrations {
+pub const {{ releases }}: ::syncwright::Migrations = ::syncwright::Migrations {
     version: {{ version }},
     schema: {{ schema }},
     steps: &[
@@ -26,3 +26,14 @@ pub const MIGRATIONS: ::syncwright::Migrations = ::syncwright::Migrations {
     ],
     entities: ENTITIES,
 };
+{%- if let Some((snapshot, existing_rows)) = adoption %}
+
+/// The app's existing tables are adopted: opening its database with `MIGRATIONS` recognises
+/// them by the import snapshot and adopts them with step 1 (docs/adoption.md).
+pub const MIGRATIONS: ::syncwright::AdoptedMigrations<'static, ::syncwright::Migrations> =
+    ::syncwright::AdoptedMigrations {
+        migrations: RELEASES,
+        snapshot: {{ snapshot }},
+        existing_rows: {{ existing_rows }},
+    };
+{%- endif %}

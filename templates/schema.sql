@@ -3,7 +3,7 @@
 -- Timestamps are INTEGER milliseconds since the Unix epoch, UTC.
 BEGIN;
 {% for table in tables %}
-{% include "_create_table.sql" %}
+{% if table.adopted.is_empty() %}{% include "_create_table.sql" %}{% else %}{{ table.adopted }}{% endif %}
 {% endfor %}
-PRAGMA user_version = {{ version }};
+{{ links }}PRAGMA user_version = {{ version }};
 COMMIT;

@@ -1,6 +1,7 @@
-//! The derive's dependency chain holds only what expanding a struct needs (issue 16): every app
-//! compiles it, so a template engine, a TOML parser, a diagnostics renderer, hashing, globbing
-//! or SQLite coming back through the generator would cost every clean build again.
+//! An app's dependency chain holds only what it needs (issue 16): every app compiles the
+//! runtime and the derive, so a template engine, a TOML parser, a diagnostics renderer,
+//! hashing crates, globbing, SQLite in the proc macro, or syn's whole-Rust-file parser coming
+//! back would cost every clean build again.
 
 use std::process::Command;
 
@@ -17,28 +18,23 @@ const GENERATOR_ONLY: &[&str] = &[
     "clap",
 ];
 
-/// The package names in `cargo tree` output lines such as `│   ├── toml v1.0.0`.
-fn package_names(tree: &str) -> Vec<String> {
-    tree.lines()
-        .filter_map(|line| {
-            let start = line.find(|c: char| c.is_ascii_alphanumeric())?;
-            line[start..].split_whitespace().next().map(str::to_owned)
-        })
-        .collect()
-}
+/// `sha2` and the crates it pulls in, which the runtime replaced by `syncwright-checksum`.
+const HASHING_CRATES: &[&str] = &[
+    "sha2",
+    "digest",
+    "typenum",
+    "block-buffer",
+    "crypto-common",
+    "hybrid-array",
+    "const-oid",
+    "cpufeatures",
+];
 
-#[test]
-fn derive_dependency_chain_has_no_template_engine_toml_renderer_hashing_globbing_or_sqlite() {
+/// `cargo tree -p package -e normal` without prefixes, each line `name version features`.
+fn tree(package: &str) -> String {
     let output = Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "--offline",
-            "-p",
-            "syncwright-derive",
-            "-e",
-            "normal",
-        ])
-        .args(["--prefix", "none"])
+        .args(["tree", "--offline", "-p", package, "-e", "normal"])
+        .args(["--prefix", "none", "--format", "{p} {f}"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo runs");
@@ -47,20 +43,74 @@ fn derive_dependency_chain_has_no_template_engine_toml_renderer_hashing_globbing
         "cargo tree failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let tree = String::from_utf8(output.stdout).unwrap();
-    let names = package_names(&tree);
-    assert!(
-        names.iter().any(|n| n == "syncwright-codegen"),
-        "the derive shares the generator's attribute reader and model:\n{tree}"
-    );
-    let unwanted: Vec<&str> = GENERATOR_ONLY
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The package names in `cargo tree` output lines such as `toml v1.0.0 default`.
+fn package_names(tree: &str) -> Vec<&str> {
+    tree.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect()
+}
+
+/// The crates of `crates` that `tree` holds.
+fn present<'a>(tree: &str, crates: &[&'a str]) -> Vec<&'a str> {
+    let names = package_names(tree);
+    crates
         .iter()
         .copied()
-        .filter(|krate| names.iter().any(|n| n == krate))
-        .collect();
+        .filter(|krate| names.contains(krate))
+        .collect()
+}
+
+#[test]
+fn derive_dependency_chain_has_no_template_engine_toml_renderer_hashing_globbing_or_sqlite() {
+    let tree = tree("syncwright-derive");
+    assert!(
+        package_names(&tree).contains(&"syncwright-codegen"),
+        "the derive shares the generator's attribute reader and model:\n{tree}"
+    );
+    let unwanted = present(&tree, GENERATOR_ONLY);
     assert!(
         unwanted.is_empty(),
         "syncwright-derive compiles {unwanted:?}: keep them behind the generator's `generate` \
          feature\n{tree}"
+    );
+}
+
+#[test]
+fn derive_compiles_syn_without_full_as_serde_derive_does() {
+    let tree = tree("syncwright-derive");
+    let syn_features: Vec<&str> = tree
+        .lines()
+        .filter(|line| line.starts_with("syn "))
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    assert!(
+        !syn_features.is_empty(),
+        "the derive parses its input with syn:\n{tree}"
+    );
+    assert!(
+        syn_features
+            .iter()
+            .all(|features| !features.split(',').any(|f| f == "full")),
+        "syncwright-derive compiles syn with `full` ({syn_features:?}): parsing whole Rust files \
+         belongs to the generator's `generate` feature, so an app's syn stays the build \
+         serde_derive already compiles\n{tree}"
+    );
+}
+
+#[test]
+fn runtime_dependency_chain_has_no_hashing_crates() {
+    let tree = tree("syncwright");
+    assert!(
+        package_names(&tree).contains(&"syncwright-checksum"),
+        "the runtime checks migrations with the shared checksum crate:\n{tree}"
+    );
+    let unwanted = present(&tree, HASHING_CRATES);
+    assert!(
+        unwanted.is_empty(),
+        "the runtime compiles {unwanted:?}: migration checksums come from syncwright-checksum, \
+         whose SHA-256 compiles in a fraction of their time\n{tree}"
     );
 }

@@ -53,7 +53,7 @@ use crate::load::{LoadedProject, load_project};
 use crate::output::{self, OutputFile, WriteOutcome};
 use crate::parse::project::PROJECT_FILE;
 use crate::release::entities_file;
-use crate::render::rust::{EmbeddedMigration, migrations_rs};
+use crate::render::rust::{EmbeddedAdoption, EmbeddedMigration, migrations_rs};
 use crate::rendered::{RenderedMigration, rendered_migrations};
 use crate::resolve;
 
@@ -153,7 +153,26 @@ pub fn out_dir_files(project: &LoadedProject, out_dir: &Path) -> Result<Vec<Outp
     let source = display_path(&project.config.config_path);
     let steps: Vec<EmbeddedMigration<'_>> = set.steps.iter().map(embedded).collect();
     let tables: Vec<_> = project.schema.entities.iter().map(resolve::table).collect();
-    let migrations = migrations_rs(&source, set.version, embedded(&set.schema), &steps, &tables);
+    let snapshot = match &project.config.adopted {
+        Some(adopted) => {
+            let path = project.config.resolve(&adopted.snapshot.value);
+            let text = fs::read_to_string(&path).map_err(|source| Error::Read { path, source })?;
+            Some((text, adopted.existing_rows.value.as_str()))
+        }
+        None => None,
+    };
+    let adoption = snapshot.as_ref().map(|(text, rows)| EmbeddedAdoption {
+        snapshot: text,
+        existing_rows: rows,
+    });
+    let migrations = migrations_rs(
+        &source,
+        set.version,
+        embedded(&set.schema),
+        &steps,
+        &tables,
+        adoption,
+    );
     let entities = entities_file(project);
     Ok(vec![
         OutputFile {

@@ -31,7 +31,8 @@ pub enum Command {
     Migrate(Migrate),
     /// Fail (for CI) when specs, history and generated files disagree.
     Check,
-    /// Adopt an existing app's schema: write specs, `syncwright.toml` and the adoption migration.
+    /// Adopt an existing app's schema: write specs, `syncwright.toml` and the import snapshot
+    /// (then `migrate new adopt` releases the adoption).
     Import(ImportArgs),
     /// Show what sync is doing in a database (read-only).
     Inspect(InspectArgs),
@@ -161,6 +162,12 @@ fn run_import(args: &ImportArgs) -> Result<()> {
     };
     let report = crate::import::import(&source, &args.into, rows)?;
     print_outcomes(&report.files);
+    // The adoption is the project's first release, made like every release.
+    let _ = writeln!(
+        std::io::stdout(),
+        "next: syncwright --config {} migrate new adopt",
+        crate::diagnostic::display_path(&args.into.join(PROJECT_FILE))
+    );
     Ok(())
 }
 

@@ -188,6 +188,7 @@ fn evolve_table(prev: &Table, entity: &Entity, refusals: &mut Refusals<'_>) -> T
         columns,
         indexes,
         deprecated: fresh.deprecated,
+        adopted: prev.adopted.clone(),
     }
 }
 

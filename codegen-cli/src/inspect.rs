@@ -243,7 +243,7 @@ fn expected_project(config: &Path) -> Result<Expected> {
 
 /// The app's part of an adopted database: the `_sync_` columns and their indexes left out.
 fn without_sync_columns(mut schema: ImportedSchema) -> ImportedSchema {
-    let sync = |name: &str| name.starts_with(crate::import::adoption::SYNC_PREFIX);
+    let sync = |name: &str| name.starts_with(crate::model::ADOPTED_SYNC_PREFIX);
     for table in &mut schema.tables {
         table.columns.retain(|c| !sync(&c.name));
         table.indexes.retain(|i| !i.columns.iter().any(|c| sync(c)));

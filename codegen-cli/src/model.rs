@@ -62,6 +62,12 @@ pub struct Entity {
     pub indexes: Vec<IndexSpec>,
     /// Kept in the database but dropped from generated code; may be removed in a later version.
     pub deprecated: Option<Located<bool>>,
+    /// `adopted = true`: the table exists in the app's databases and the first release adopts
+    /// it (docs/adoption.md).
+    pub adopted: Option<Located<bool>>,
+    /// The adopted table as the import snapshot has it, linked when the project is loaded
+    /// (`None` for entities syncwright creates, and before linking).
+    pub adoption: Option<Adopted>,
     /// The whole declaration (the `[entity]` table or the struct).
     pub origin: Origin,
 }
@@ -80,6 +86,11 @@ impl Entity {
     /// True when `deprecated = true` in `[entity]`.
     pub fn is_deprecated(&self) -> bool {
         self.deprecated.as_ref().is_some_and(|v| v.value)
+    }
+
+    /// True when `adopted = true` in `[entity]`.
+    pub fn is_adopted(&self) -> bool {
+        self.adopted.as_ref().is_some_and(|v| v.value)
     }
 }
 
@@ -324,6 +335,10 @@ pub struct Table {
     /// Kept in the database, dropped from generated code; a later version may drop the table.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deprecated: bool,
+    /// For a table adopted from an existing app: the app's table as imported. Its sync columns
+    /// are then the `_sync_`-prefixed ones and the app's key stays the primary key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<Adopted>,
 }
 
 impl Table {
@@ -331,6 +346,155 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// The name of the sync column `logical` (`id`, `sync_status`, ...) in this table:
+    /// `_sync_<logical>` for an adopted table, `logical` otherwise.
+    pub fn sync_column_name(&self, logical: &str) -> String {
+        sync_column_name(self.adopted.is_some(), logical)
+    }
+}
+
+/// The prefix of every sync column of an adopted table (docs/adoption.md).
+pub const ADOPTED_SYNC_PREFIX: &str = "_sync_";
+
+/// The name of the sync column `logical` of a table, adopted or not: `_sync_id`,
+/// `_sync_status` (not `_sync_sync_status`), `_sync_field_timestamps`.
+pub fn sync_column_name(adopted: bool, logical: &str) -> String {
+    if adopted {
+        let bare = logical.strip_prefix("sync_").unwrap_or(logical);
+        format!("{ADOPTED_SYNC_PREFIX}{bare}")
+    } else {
+        logical.to_owned()
+    }
+}
+
+/// The runtime's `syncwright::SyncColumns` constant naming the sync columns of a table,
+/// adopted or not (what the derive and the build.rs module put in an entity's descriptor).
+pub fn sync_columns_const(adopted: bool) -> &'static str {
+    if adopted { "ADOPTED" } else { "STANDARD" }
+}
+
+/// An adopted table: what the app's table was when it was imported, how its existing rows
+/// start, and its references to other adopted tables.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adopted {
+    /// `pending` (each existing row is pushed once) or `synced` (already on the server).
+    pub existing_rows: String,
+    /// The app's table exactly as imported (the import snapshot's entry).
+    pub imported: ImportedTable,
+    /// One `_sync_ref_<columns>` column per foreign key to another adopted table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<SyncReference>,
+}
+
+impl Adopted {
+    /// An adopted table known only by its spec (the derive, which cannot read the import
+    /// snapshot): no app columns, no references.
+    pub fn unlinked(table: &str) -> Adopted {
+        Adopted {
+            existing_rows: "pending".to_owned(),
+            imported: ImportedTable {
+                name: table.to_owned(),
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                autoincrement: false,
+                without_rowid: false,
+                indexes: Vec::new(),
+                foreign_keys: Vec::new(),
+            },
+            references: Vec::new(),
+        }
+    }
+
+    /// The app's primary key columns (empty: the rowid).
+    pub fn key(&self) -> &[String] {
+        &self.imported.primary_key
+    }
+}
+
+/// A foreign key between adopted tables, carried as the referenced row's `_sync_id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReference {
+    /// The `_sync_ref_<columns>` column holding the referenced row's `_sync_id`.
+    pub column: String,
+    /// The referencing columns of the app's table.
+    pub columns: Vec<String>,
+    /// The referenced (adopted) table.
+    pub table: String,
+    /// The referenced columns (the referenced table's key when the app's key left them out).
+    pub to_columns: Vec<String>,
+}
+
+impl SyncReference {
+    /// The `_sync_ref_<columns>` column of a foreign key over `columns`.
+    pub fn column_for(columns: &[String]) -> String {
+        format!("{ADOPTED_SYNC_PREFIX}ref_{}", columns.join("_"))
+    }
+}
+
+/// One table of an existing app's database, exactly as it is (the import snapshot's entry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedTable {
+    /// The table name, exactly as the app spells it.
+    pub name: String,
+    /// The columns in table order.
+    pub columns: Vec<ImportedColumn>,
+    /// The primary key's columns in key order; empty when the table has none (rowid only).
+    pub primary_key: Vec<String>,
+    /// Whether the key is an `INTEGER PRIMARY KEY AUTOINCREMENT`.
+    pub autoincrement: bool,
+    /// Whether the table is `WITHOUT ROWID`.
+    pub without_rowid: bool,
+    /// The explicit indexes and the unique constraints, sorted by name.
+    pub indexes: Vec<ImportedIndex>,
+    /// The foreign keys, in declaration order.
+    pub foreign_keys: Vec<ImportedForeignKey>,
+}
+
+impl ImportedTable {
+    /// Looks a column up by name, ignoring ASCII case as SQLite does.
+    pub fn column(&self, name: &str) -> Option<&ImportedColumn> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One existing column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedColumn {
+    /// The column name, exactly as the app spells it.
+    pub name: String,
+    /// The declared type, as written in `CREATE TABLE` (may be empty).
+    pub declared_type: String,
+    /// Whether the column is `NOT NULL` (a primary key column of a rowid table counts as
+    /// declared).
+    pub not_null: bool,
+    /// The `DEFAULT` clause's SQL text, if any.
+    #[serde(default)]
+    pub default_sql: Option<String>,
+}
+
+/// One index, or the index SQLite made for a `UNIQUE` constraint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedIndex {
+    /// The index name (`sqlite_autoindex_…` for a constraint).
+    pub name: String,
+    /// The indexed columns, in index order.
+    pub columns: Vec<String>,
+    /// Whether the index is unique.
+    pub unique: bool,
+}
+
+/// One foreign key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedForeignKey {
+    /// The referencing columns of this table.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub table: String,
+    /// The referenced columns (empty means the referenced table's primary key).
+    pub to_columns: Vec<String>,
 }
 
 /// Whether a column belongs to sync bookkeeping or to the user's data.
@@ -348,7 +512,7 @@ pub enum ColumnRole {
 pub struct Column {
     /// Column name.
     pub name: String,
-    /// Logical type (decides the SQL type and the CHECK constraint).
+    /// Logical type (decides the SQL type and the type check, see `render::ddl`).
     #[serde(rename = "type")]
     pub ty: FieldType,
     /// Sync bookkeeping or user data.

@@ -11,6 +11,13 @@ use crate::model::{Column, Index, Table};
 pub enum Step {
     /// A new entity: its table with sync columns and every index.
     CreateTable(Table),
+    /// A table of the app's that exists already (its `adopted` is set): its sync columns
+    /// added and backfilled, its sync indexes, and the trigger that gives rows the app's own
+    /// code inserts their sync identity.
+    Adopt(Table),
+    /// After every adopted table has its `_sync_id`s: an adopted table's `_sync_ref_` columns
+    /// filled from the referenced rows, and the triggers that keep them right.
+    LinkAdopted(Table),
     /// A table or column stops appearing in generated code but stays in the database.
     Deprecate {
         /// The table.
@@ -70,12 +77,24 @@ pub enum Step {
 /// may gain references to them), then each existing table's changes, then dropped tables.
 pub fn plan(prev: &[Table], next: &[Table]) -> Vec<Step> {
     let find = |tables: &[Table], name: &str| tables.iter().position(|t| t.name == name);
-    let mut steps: Vec<Step> = next
-        .iter()
-        .filter(|t| find(prev, &t.name).is_none())
+    let added = next.iter().filter(|t| find(prev, &t.name).is_none());
+    let mut steps: Vec<Step> = added
+        .clone()
         .cloned()
-        .map(Step::CreateTable)
+        .map(|t| {
+            if t.adopted.is_some() {
+                Step::Adopt(t)
+            } else {
+                Step::CreateTable(t)
+            }
+        })
         .collect();
+    steps.extend(
+        added
+            .filter(|t| t.adopted.as_ref().is_some_and(|a| !a.references.is_empty()))
+            .cloned()
+            .map(Step::LinkAdopted),
+    );
     for table in next {
         if let Some(i) = find(prev, &table.name) {
             steps.extend(alter(&prev[i], table));
@@ -164,6 +183,18 @@ pub fn summary(step: &Step) -> String {
     match step {
         Step::CreateTable(table) => {
             format!("new entity `{}` (table `{}`)", table.entity, table.name)
+        }
+        Step::Adopt(table) => {
+            format!(
+                "entity `{}` adopts the app's table `{}`",
+                table.entity, table.name
+            )
+        }
+        Step::LinkAdopted(table) => {
+            format!(
+                "`{}`: references carried as the referenced rows' `_sync_id`",
+                table.name
+            )
         }
         Step::Deprecate {
             table,

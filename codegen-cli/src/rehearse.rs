@@ -6,7 +6,8 @@
 //! every table gets a few rows, and the database each step leaves is compared with a fresh
 //! install of the same version (`schema.sql` rendered from its snapshot): tables, columns
 //! (`pragma table_info`), indexes (`pragma index_list`/`index_info`) and foreign keys, not the
-//! SQL text, which differs between `CREATE TABLE` and `ALTER TABLE`.
+//! SQL text, which differs between `CREATE TABLE` and `ALTER TABLE`; and triggers by name and
+//! SQL text, which both create with the same statement.
 //!
 //! Backfills are the one place where user-written SQL reaches a migration, so each one is also
 //! checked to be exactly one SQL expression over the columns its table had before: SQLite itself
@@ -113,7 +114,7 @@ pub fn steps(
         // The previous version as users have it, with rows: earlier steps were rehearsed when
         // they were released.
         Some(prev) => fresh_install(prev).and_then(|conn| {
-            fill(&conn, &prev.tables, &mut rows)?;
+            fill_any(&conn, &prev.tables, &mut rows)?;
             Ok(conn)
         }),
         None => empty(),
@@ -131,9 +132,26 @@ pub fn steps(
             return;
         }
     };
+    let mut prev_tables: &[Table] = snapshots
+        .iter()
+        .find(|s| s.version + 1 == from)
+        .map_or(&[], |s| &s.tables[..]);
     for (step, snapshot) in set.steps.iter().zip(snapshots) {
         if step.version < from {
             continue;
+        }
+        // The app's tables that this step adopts exist already on users' devices, with rows.
+        let adopted = adopted_here(prev_tables, &snapshot.tables);
+        prev_tables = &snapshot.tables;
+        if let Err(problem) = app_tables(&conn, &adopted, &mut rows) {
+            diags.push(Diagnostic::error(
+                Origin::Generated,
+                format!(
+                    "cannot build the app's tables from the import snapshot to rehearse migration `{}` on: {problem}",
+                    step.file_name
+                ),
+            ));
+            return;
         }
         let fail = |diags: &mut Diagnostics, what: String| {
             diags.push(
@@ -175,11 +193,61 @@ pub fn steps(
                 return;
             }
         }
-        if let Err(problem) = fill(&conn, &snapshot.tables, &mut rows) {
+        if let Err(problem) = fill_any(&conn, &snapshot.tables, &mut rows) {
             fail(diags, problem);
             return;
         }
     }
+}
+
+/// The tables of `next` that are adopted in the step from `prev`, as the app has them before:
+/// only their app columns.
+fn adopted_here(prev: &[Table], next: &[Table]) -> Vec<Table> {
+    next.iter()
+        .filter(|t| t.adopted.is_some() && !prev.iter().any(|p| p.name == t.name))
+        .map(|t| Table {
+            columns: t
+                .columns
+                .iter()
+                .filter(|c| {
+                    t.adopted
+                        .as_ref()
+                        .is_some_and(|a| a.imported.column(&c.name).is_some())
+                })
+                .cloned()
+                .collect(),
+            ..t.clone()
+        })
+        .collect()
+}
+
+/// Creates `tables` as the import snapshot has them and fills them with rows.
+fn app_tables(conn: &Connection, tables: &[Table], rows: &mut Rows) -> Result<(), String> {
+    for table in tables {
+        let imported = &table
+            .adopted
+            .as_ref()
+            .expect("adopted tables only")
+            .imported;
+        run_script(
+            conn,
+            &render::adoption::imported_table_sql(imported).join("\n"),
+        )?;
+    }
+    fill_any(conn, tables, rows)
+}
+
+/// [`fill`], with foreign keys not enforced when an adopted table is among `tables`: the app's
+/// own foreign keys are its business (often immediate, over its own keys, which the sample
+/// rows do not follow); the rows only need to be there for the steps to run over.
+fn fill_any(conn: &Connection, tables: &[Table], rows: &mut Rows) -> Result<(), String> {
+    if !tables.iter().any(|t| t.adopted.is_some()) {
+        return fill(conn, tables, rows);
+    }
+    run_script(conn, "PRAGMA foreign_keys = OFF;")?;
+    let filled = fill(conn, tables, rows);
+    run_script(conn, "PRAGMA foreign_keys = ON;")?;
+    filled
 }
 
 /// An empty in-memory database that reads `"name"` only as an identifier: by default SQLite
@@ -319,7 +387,12 @@ fn insert(
         .iter()
         .filter(|c| c.role == ColumnRole::Domain)
         .collect();
-    let names: Vec<String> = std::iter::once(ident("id"))
+    // An adopted table's rows get their `_sync_id` as the app's rows do: from the adoption
+    // or its insert trigger.
+    let own_id = table.adopted.is_none().then(|| ident("id"));
+    let names: Vec<String> = own_id
+        .clone()
+        .into_iter()
         .chain(columns.iter().map(|c| ident(&c.name)))
         .collect();
     let marks = vec!["?"; names.len()].join(", ");
@@ -328,7 +401,9 @@ fn insert(
         ident(&table.name),
         names.join(", ")
     );
-    let values: Vec<Value> = std::iter::once(Value::Text(id.to_string()))
+    let values: Vec<Value> = own_id
+        .map(|_| Value::Text(id.to_string()))
+        .into_iter()
         .chain(columns.iter().map(|c| sample(c, n, null, ids)))
         .collect();
     conn.execute(&sql, rusqlite::params_from_iter(values))
@@ -372,6 +447,8 @@ struct TableShape {
     indexes: BTreeMap<String, (bool, bool, Vec<String>)>,
     /// `(column, referenced table, referenced column)`.
     foreign_keys: Vec<(String, String, String)>,
+    /// Trigger name → its SQL as `sqlite_schema` keeps it.
+    triggers: BTreeMap<String, String>,
 }
 
 fn shape(conn: &Connection) -> Result<BTreeMap<String, TableShape>, String> {
@@ -420,12 +497,20 @@ fn shape(conn: &Connection) -> Result<BTreeMap<String, TableShape>, String> {
             .collect::<Result<_, _>>()
             .map_err(err)?;
         foreign_keys.sort();
+        let triggers = conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1")
+            .map_err(err)?
+            .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
         out.insert(
             table,
             TableShape {
                 columns,
                 indexes,
                 foreign_keys,
+                triggers,
             },
         );
     }
@@ -459,6 +544,9 @@ fn differences(
                 fr.indexes.keys().collect::<Vec<_>>()
             ));
         }
+        if up.triggers != fr.triggers {
+            out.push(trigger_differences(name, &up.triggers, &fr.triggers));
+        }
         if up.foreign_keys != fr.foreign_keys {
             out.push(format!(
                 "table `{name}` has other foreign keys than a fresh install"
@@ -466,6 +554,30 @@ fn differences(
         }
     }
     out
+}
+
+/// How the triggers of `table` differ: missing, extra, or with other SQL than a fresh install.
+fn trigger_differences(
+    table: &str,
+    upgraded: &BTreeMap<String, String>,
+    fresh: &BTreeMap<String, String>,
+) -> String {
+    let missing: Vec<&String> = fresh
+        .keys()
+        .filter(|n| !upgraded.contains_key(*n))
+        .collect();
+    let extra: Vec<&String> = upgraded
+        .keys()
+        .filter(|n| !fresh.contains_key(*n))
+        .collect();
+    let changed: Vec<&String> = upgraded
+        .iter()
+        .filter(|(name, sql)| fresh.get(*name).is_some_and(|f| f != *sql))
+        .map(|(name, _)| name)
+        .collect();
+    format!(
+        "table `{table}` has other triggers than a fresh install (missing {missing:?}, extra {extra:?}, other SQL {changed:?})"
+    )
 }
 
 #[cfg(test)]
@@ -508,6 +620,48 @@ mod tests {
         assert!(
             messages[0].contains("differs from a fresh install of v1")
                 && messages[0].contains("tasks(title)"),
+            "{messages:?}"
+        );
+    }
+
+    const FLAGGED: &str = "[entity]\nname = \"task\"\n[fields]\ndone = { type = \"bool\", default = false }\nmeta = { type = \"json\", nullable = true }\n";
+
+    #[test]
+    fn a_step_that_leaves_out_a_type_check_trigger_is_reported() {
+        let history = history(FLAGGED);
+        let mut set = rendered::render_history(&history).unwrap();
+        let sql = &set.steps[0].sql;
+        let start = sql
+            .find("CREATE TRIGGER IF NOT EXISTS \"tasks.meta is json on update\"")
+            .expect("the json field has an update trigger");
+        let end = start + sql[start..].find("END;").unwrap() + "END;".len();
+        set.steps[0].sql = format!("{}{}", &sql[..start], &sql[end..]);
+        let mut diags = Diagnostics::new();
+        steps(&[history.latest().unwrap()], &set, 1, &mut diags);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("other triggers than a fresh install")
+                && messages[0].contains("missing [\"tasks.meta is json on update\"]"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_step_whose_trigger_checks_something_else_is_reported() {
+        let history = history(FLAGGED);
+        let mut set = rendered::render_history(&history).unwrap();
+        let rule = "NEW.\"done\" NOT IN (0, 1)";
+        assert!(set.steps[0].sql.contains(rule));
+        set.steps[0].sql = set.steps[0]
+            .sql
+            .replacen(rule, "NEW.\"done\" NOT IN (0, 1, 2)", 1);
+        let mut diags = Diagnostics::new();
+        steps(&[history.latest().unwrap()], &set, 1, &mut diags);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("other SQL [\"tasks.done is bool on insert\"]"),
             "{messages:?}"
         );
     }

@@ -16,8 +16,6 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::diagnostic::display_path;
 use crate::error::Result;
 use crate::history::History;
@@ -66,19 +64,15 @@ pub struct RenderedMigrations {
     pub steps: Vec<RenderedMigration>,
 }
 
-/// The contract checksum: SHA-256, lower-case hex, of `text` with every `\r\n` replaced by `\n`.
+/// The contract checksum: SHA-256, lower-case hex, of `text` with every `\r\n` replaced by `\n`;
+/// the runtime checks migrations with the same function.
 ///
 /// ```
 /// use syncwright_codegen::rendered::checksum;
 /// assert_eq!(checksum("a;\r\n"), checksum("a;\n"));
 /// assert_eq!(checksum("").len(), 64);
 /// ```
-pub fn checksum(text: &str) -> String {
-    Sha256::digest(text.replace("\r\n", "\n").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use syncwright_checksum::checksum;
 
 /// The fresh-install script's file name, in the migrations folder.
 pub const SCHEMA_FILE: &str = "schema.sql";

@@ -5,7 +5,8 @@
 //! snapshots and the derive's static description all read the resulting [`Table`].
 
 use crate::model::{
-    Column, ColumnRole, ConflictStrategy, DefaultValue, Entity, FieldType, Index, Table,
+    ADOPTED_SYNC_PREFIX, Adopted, Column, ColumnRole, ConflictStrategy, DefaultValue, Entity,
+    FieldType, Index, Table, sync_column_name,
 };
 use crate::render::sql;
 use crate::symbol::{FIELD_TIMESTAMPS, SYNC_COLUMNS};
@@ -16,28 +17,20 @@ pub const NOW_MS_SQL: &str = "(CAST((julianday('now') - 2440587.5) * 86400000 AS
 /// The values `sync_status` may take.
 pub const SYNC_STATUSES: [&str; 4] = ["synced", "pending", "conflict", "error"];
 
-/// The physical table of `entity`: sync columns first, then the fields in declaration order.
+/// The physical table of `entity`: sync columns first, then the fields in declaration order
+/// (for an adopted entity, see [`adopted_table`]).
 pub fn table(entity: &Entity) -> Table {
+    if let Some(adopted) = &entity.adoption {
+        return adopted_table(entity, adopted);
+    }
+    if entity.is_adopted() {
+        // The derive sees one struct, not the import snapshot: the sync columns and their
+        // indexes are known, the app's own columns and references are the generator's.
+        return adopted_table(entity, &Adopted::unlinked(&entity.table.value));
+    }
     let name = entity.table.value.clone();
     let mut columns = sync_columns(entity.conflict.value);
-    for field in &entity.fields {
-        columns.push(Column {
-            name: field.name.value.clone(),
-            ty: field.ty.value,
-            role: ColumnRole::Domain,
-            nullable: field.nullable,
-            primary_key: false,
-            default_sql: field
-                .default
-                .as_ref()
-                .map(|d| default_sql(&d.value, field.ty.value)),
-            check_sql: None,
-            references: field.references.as_ref().map(|r| r.value.clone()),
-            renamed_from: field.renamed_from.as_ref().map(|r| r.value.clone()),
-            backfill: field.backfill.as_ref().map(|b| b.value.clone()),
-            deprecated: field.is_deprecated(),
-        });
-    }
+    columns.extend(entity.fields.iter().map(domain_column));
     let mut indexes = sync_indexes(&name);
     for field in entity.fields.iter().filter(|f| !f.is_deprecated()) {
         if field.references.is_some() || field.is_indexed() || field.is_unique() {
@@ -60,7 +53,150 @@ pub fn table(entity: &Entity) -> Table {
         columns,
         indexes,
         deprecated: entity.is_deprecated(),
+        adopted: None,
     }
+}
+
+/// The column of a domain field.
+fn domain_column(field: &crate::model::Field) -> Column {
+    Column {
+        name: field.name.value.clone(),
+        ty: field.ty.value,
+        role: ColumnRole::Domain,
+        nullable: field.nullable,
+        primary_key: false,
+        default_sql: field
+            .default
+            .as_ref()
+            .map(|d| default_sql(&d.value, field.ty.value)),
+        check_sql: None,
+        references: field.references.as_ref().map(|r| r.value.clone()),
+        renamed_from: field.renamed_from.as_ref().map(|r| r.value.clone()),
+        backfill: field.backfill.as_ref().map(|b| b.value.clone()),
+        deprecated: field.is_deprecated(),
+    }
+}
+
+/// The physical table of an adopted entity, in the order its columns have in the app's
+/// databases once adopted: the app's columns (its key stays the primary key), the
+/// `_sync_`-prefixed sync columns, one `_sync_ref_` column per reference to another adopted
+/// table, then fields added by later releases.
+///
+/// Indexes: the sync indexes under the adoption's names (`<table>__sync_id`, ...), one per
+/// `_sync_ref_` column, and the indexes later releases declare. The app's own indexes stay
+/// the app's: `index`/`unique`/`references` on a field the app already has describe them
+/// and add nothing.
+pub fn adopted_table(entity: &Entity, adopted: &Adopted) -> Table {
+    let name = entity.table.value.clone();
+    let imported = &adopted.imported;
+    let is_app = |column: &str| imported.column(column).is_some();
+    let mut columns: Vec<Column> = entity
+        .fields
+        .iter()
+        .filter(|f| is_app(&f.name.value))
+        .map(|field| Column {
+            primary_key: imported.primary_key.len() == 1
+                && imported.primary_key[0].eq_ignore_ascii_case(&field.name.value),
+            ..domain_column(field)
+        })
+        .collect();
+    columns.extend(adopted_sync_columns(entity.conflict.value));
+    columns.extend(adopted.references.iter().map(|r| Column {
+        name: r.column.clone(),
+        ty: FieldType::Uuid,
+        ..sync_column("server_id")
+    }));
+    columns.extend(
+        entity
+            .fields
+            .iter()
+            .filter(|f| !is_app(&f.name.value))
+            .map(domain_column),
+    );
+    let one = |suffix: &str, column: &str, unique: bool| Index {
+        name: format!("{name}_{ADOPTED_SYNC_PREFIX}{suffix}"),
+        columns: vec![column.to_owned()],
+        unique,
+        predicate: None,
+    };
+    let mut indexes = vec![
+        one("id", "_sync_id", true),
+        one("server_id", "_sync_server_id", true),
+        one("status", "_sync_status", false),
+        one("updated_at", "_sync_updated_at", false),
+    ];
+    for reference in &adopted.references {
+        indexes.push(Index {
+            name: format!("{name}_{}", reference.column),
+            columns: vec![reference.column.clone()],
+            unique: false,
+            predicate: None,
+        });
+    }
+    let app_index = |columns: &[String], unique: bool| {
+        imported
+            .indexes
+            .iter()
+            .any(|i| i.unique == unique && i.columns == columns)
+            || (unique && imported.primary_key == columns)
+    };
+    for field in entity
+        .fields
+        .iter()
+        .filter(|f| !f.is_deprecated() && !is_app(&f.name.value))
+    {
+        if field.references.is_some() || field.is_indexed() || field.is_unique() {
+            push_index(
+                &mut indexes,
+                &name,
+                vec![field.name.value.clone()],
+                field.is_unique(),
+            );
+        }
+    }
+    for spec in &entity.indexes {
+        let columns: Vec<String> = spec.columns.iter().map(|c| c.value.clone()).collect();
+        if !app_index(&columns, spec.unique) {
+            push_index(&mut indexes, &name, columns, spec.unique);
+        }
+    }
+    Table {
+        name,
+        entity: entity.name.value.clone(),
+        conflict: entity.conflict.value,
+        columns,
+        indexes,
+        deprecated: entity.is_deprecated(),
+        adopted: Some(adopted.clone()),
+    }
+}
+
+/// The sync columns of an adopted table: the same definitions, `_sync_`-prefixed, as columns
+/// `ALTER TABLE ... ADD COLUMN` can add to a table full of rows: `_sync_id` stays nullable
+/// (the adoption fills it, a trigger fills the rows the app's own code inserts) and the
+/// timestamps default to 0 (an added column's default must be a constant).
+pub fn adopted_sync_columns(conflict: ConflictStrategy) -> Vec<Column> {
+    sync_columns(conflict)
+        .into_iter()
+        .map(|column| {
+            let constant_default = match column.name.as_str() {
+                "created_at" | "updated_at" => Some("0".to_owned()),
+                _ => column.default_sql.clone(),
+            };
+            let name = sync_column_name(true, &column.name);
+            Column {
+                check_sql: column
+                    .check_sql
+                    .as_ref()
+                    .map(|check| check.replacen(&sql::ident(&column.name), &sql::ident(&name), 1)),
+                name,
+                nullable: column.nullable || column.name == "id",
+                primary_key: false,
+                default_sql: constant_default,
+                ..column
+            }
+        })
+        .collect()
 }
 
 /// What the partial sync index on `sync_status` holds, in its name.

@@ -16,8 +16,9 @@ pub const NAME: &str = "name";
 pub const TABLE: &str = "table";
 /// Entity key: conflict strategy.
 pub const CONFLICT: &str = "conflict";
-/// Every key allowed in `[entity]` (`deprecated` as on fields).
-pub const ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED];
+/// Every key allowed in `[entity]` (`deprecated` as on fields; `adopted`, written by
+/// `syncwright import`, marks a table that exists in the app's databases).
+pub const ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED, ADOPTED];
 /// Every top-level table of an entity spec.
 pub const TOP_LEVEL_KEYS: &[&str] = &[ENTITY, FIELDS, INDEXES];
 
@@ -60,7 +61,7 @@ pub const ATTRIBUTE: &str = "syncwright";
 pub const DERIVE: &str = "Syncable";
 /// Every key allowed in a struct's `#[syncwright(...)]`: the `[entity]` keys, plus one
 /// `index(columns = [...], unique)` per `[[indexes]]` entry.
-pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED, INDEX];
+pub const RUST_ENTITY_KEYS: &[&str] = &[NAME, TABLE, CONFLICT, DEPRECATED, INDEX, ADOPTED];
 /// Every key allowed in a field's `#[syncwright(...)]`: the TOML field keys except `nullable`
 /// (a Rust field is nullable when its type is `Option<T>`), plus `json`. `type` overrides the
 /// column type inferred from the Rust type.
@@ -106,10 +107,19 @@ pub const OUTPUT_KEYS: &[&str] = &[MIGRATIONS, RUST];
 /// Every top-level table of `syncwright.toml`.
 pub const PROJECT_KEYS: &[&str] = &[SCHEMA, OUTPUT, ADOPTED];
 /// `[adopted]` in `syncwright.toml`: the project adopts an existing app's tables
-/// (`syncwright import` writes it).
+/// (`syncwright import` writes it); also the `[entity]` key `adopted = true` of each adopted
+/// table's spec.
 pub const ADOPTED: &str = "adopted";
+/// `[adopted]` key: the file or export the schema was imported from (for people).
+pub const FROM: &str = "from";
+/// `[adopted]` key: the import snapshot, `schema/import.json`.
+pub const SNAPSHOT: &str = "snapshot";
+/// `[adopted]` key: how existing rows start, `pending` or `synced`.
+pub const EXISTING_ROWS: &str = "existing_rows";
 /// Keys of `[adopted]`.
-pub const ADOPTED_KEYS: &[&str] = &["from", "snapshot", "migration", "existing_rows"];
+pub const ADOPTED_KEYS: &[&str] = &[FROM, SNAPSHOT, EXISTING_ROWS];
+/// The values `[adopted] existing_rows` may take.
+pub const EXISTING_ROWS_VALUES: &[&str] = &["pending", "synced"];
 
 /// The sync columns every entity gets, in table order (`field_timestamps` only for
 /// `field_merge` entities); user fields may not use these names. The one list:

@@ -4,17 +4,12 @@
 //! added column carries a CHECK (sqlite3AlterFinishAddColumn): O(rows) instead of O(1), 578×
 //! slower on a million rows than on a thousand (issue 13). Timing would be flaky; instead the
 //! table holds rows that break a CHECK of another column (written with the checks switched
-//! off), which only a scan notices: an `ADD COLUMN` that touches no row succeeds, one that
-//! scans fails with "CHECK constraint failed".
+//! off), which only a scan notices: a migration adding a column that touches no row succeeds,
+//! one that scans fails with "CHECK constraint failed".
 
 use rusqlite::Connection;
 use syncwright_codegen::model::{Column, ColumnRole, FieldType};
-use syncwright_codegen::render::ddl::column_definition;
-
-/// Types whose generated column still makes SQLite scan the table when added, because their
-/// type implies a CHECK (`IN (0, 1)`, `json_valid`). Issue 13 wants this empty: when a type
-/// stops scanning, this test fails until it is removed from here.
-const KNOWN_SCANNING: &[FieldType] = &[FieldType::Bool, FieldType::Json];
+use syncwright_codegen::render::ddl::{column_definition, type_triggers};
 
 fn default_of(ty: FieldType) -> &'static str {
     match ty {
@@ -41,14 +36,14 @@ fn filled_with_rows_only_a_scan_notices() -> Connection {
     conn
 }
 
-fn column(ty: FieldType, nullable: bool) -> Column {
+fn column(ty: FieldType, nullable: bool, with_default: bool) -> Column {
     Column {
         name: "added".into(),
         ty,
         role: ColumnRole::Domain,
         nullable,
         primary_key: false,
-        default_sql: (!nullable).then(|| default_of(ty).to_owned()),
+        default_sql: with_default.then(|| default_of(ty).to_owned()),
         check_sql: None,
         references: None,
         renamed_from: None,
@@ -57,10 +52,24 @@ fn column(ty: FieldType, nullable: bool) -> Column {
     }
 }
 
-/// Whether adding `column` to the filled table visits its rows.
+/// The statements a migration runs to add `column` to `table` (without a backfill).
+fn adding(table: &str, column: &Column) -> String {
+    let mut sql = format!(
+        "ALTER TABLE {table} ADD COLUMN {};",
+        column_definition(column)
+    );
+    for trigger in type_triggers(table, column) {
+        sql.push('\n');
+        sql.push_str(&trigger);
+    }
+    sql
+}
+
+/// Whether the migration adding `column` to the filled table (its `ALTER TABLE` and the
+/// triggers checking its values) visits the table's rows.
 fn scans(column: &Column) -> bool {
     let conn = filled_with_rows_only_a_scan_notices();
-    let sql = format!("ALTER TABLE t ADD COLUMN {}", column_definition(column));
+    let sql = adding("t", column);
     match conn.execute_batch(&sql) {
         Ok(()) => false,
         Err(e) if e.to_string().contains("CHECK constraint failed") => true,
@@ -70,7 +79,7 @@ fn scans(column: &Column) -> bool {
 
 #[test]
 fn the_detector_sees_a_scan() {
-    let mut checked = column(FieldType::Integer, false);
+    let mut checked = column(FieldType::Integer, false, true);
     checked.check_sql = Some("\"added\" >= 0".into());
     assert!(scans(&checked), "a column with a CHECK makes SQLite scan");
 }
@@ -78,21 +87,50 @@ fn the_detector_sees_a_scan() {
 #[test]
 fn adding_a_column_of_any_type_to_a_filled_table_touches_no_row() {
     for ty in FieldType::ALL {
-        for nullable in [false, true] {
-            let column = column(ty, nullable);
-            let expected = KNOWN_SCANNING.contains(&ty);
-            assert_eq!(
-                scans(&column),
-                expected,
-                "{} (nullable: {nullable}): `{}` {}",
+        for (nullable, with_default) in [(false, true), (true, false), (true, true)] {
+            let column = column(ty, nullable, with_default);
+            assert!(
+                !scans(&column),
+                "{} (nullable: {nullable}, default: {with_default}): `{}` makes SQLite scan every row when added",
                 ty.as_str(),
                 column_definition(&column),
-                if expected {
-                    "no longer scans: remove the type from KNOWN_SCANNING"
-                } else {
-                    "makes SQLite scan every row when added"
-                }
             );
         }
+    }
+}
+
+#[test]
+fn an_added_column_still_has_its_type_checked_on_every_write() {
+    let conn = filled_with_rows_only_a_scan_notices();
+    for ty in [FieldType::Bool, FieldType::Json] {
+        let column = Column {
+            name: ty.as_str().into(),
+            ..column(ty, true, false)
+        };
+        conn.execute_batch(&adding("t", &column)).unwrap();
+    }
+    for (sql, message) in [
+        (
+            "INSERT INTO t (id, n, bool) VALUES (1000, 1, 2)",
+            "t.bool must be 0 or 1",
+        ),
+        (
+            "UPDATE t SET bool = 2 WHERE id = 1",
+            "t.bool must be 0 or 1",
+        ),
+        (
+            "INSERT INTO t (id, n, json) VALUES (1000, 1, '{')",
+            "t.json must be valid JSON",
+        ),
+        (
+            "UPDATE t SET json = '{' WHERE id = 1",
+            "t.json must be valid JSON",
+        ),
+    ] {
+        let error = conn.execute_batch(sql).expect_err(sql);
+        assert!(
+            error.to_string().contains(message),
+            "`{sql}` fails with `{error}`, not `{message}`"
+        );
     }
 }

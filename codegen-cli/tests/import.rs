@@ -68,7 +68,10 @@ fn import_writes_specs_keeping_names_types_keys_indexes_and_foreign_keys() {
     );
     insta::assert_snapshot!("clinic_rooms", read(&project.join("schema/rooms.toml")));
     insta::assert_snapshot!("clinic_order", read(&project.join("schema/order.toml")));
-    insta::assert_snapshot!("clinic_adopt_sql", read(&project.join("schema/adopt.sql")));
+    assert!(
+        !project.join("schema/adopt.sql").exists(),
+        "the adoption migration is the first release, not a file of its own"
+    );
     // Every spec is valid TOML whose table name is the app's, exactly.
     for (file, table) in [
         ("patients", "patients"),
@@ -273,8 +276,9 @@ fn inspect_reports_statuses_queue_failures_and_drift_of_an_adopted_database() {
         ExistingRows::Pending,
     )
     .unwrap();
+    syncwright_codegen::migrate_new(project.join("syncwright.toml"), "adopt").unwrap();
     let conn = Connection::open(&db).unwrap();
-    conn.execute_batch(&read(&project.join("schema/adopt.sql")))
+    conn.execute_batch(&read(&project.join("migrations/0001_adopt.sql")))
         .unwrap();
     conn.execute_batch(
         "CREATE TABLE _sync_queue (id INTEGER PRIMARY KEY, idempotency_key TEXT, entity_type TEXT, \
@@ -400,6 +404,10 @@ fn the_cli_imports_and_inspects_without_touching_the_database() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(read(&project.join("syncwright.toml")).contains("existing_rows = \"synced\""));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("migrate new adopt"),
+        "names the next step: releasing the adoption"
+    );
 
     let output = syncwright()
         .arg("inspect")
@@ -430,26 +438,6 @@ fn the_cli_imports_and_inspects_without_touching_the_database() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
-}
-
-#[test]
-fn generate_on_an_adopted_project_points_at_the_adoption_path_instead_of_failing_on_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = clinic_db(dir.path());
-    let project = dir.path().join("app");
-    import(&ImportSource::Database(db), &project, ExistingRows::Pending).unwrap();
-    let err = syncwright_codegen::generate(project.join("syncwright.toml")).unwrap_err();
-    let message = err.to_string();
-    assert!(
-        message.contains("syncwright.toml:7:"),
-        "points at `[adopted]`: {message}"
-    );
-    assert!(
-        message.contains("do not release adopted tables yet"),
-        "{message}"
-    );
-    assert!(message.contains("syncwright::adopt"), "{message}");
-    assert!(!project.join("migrations").exists(), "nothing is written");
 }
 
 #[test]

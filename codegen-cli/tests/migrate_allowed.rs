@@ -238,3 +238,81 @@ fn a_multi_line_text_default_fills_existing_rows_with_lf_line_ends() {
         .unwrap();
     assert_eq!(note, "line one\nCOMMIT;\nline three");
 }
+
+const FLAG_V1: &str = "[entity]\nname = \"flag\"\n\n[fields]\ndone = { type = \"bool\", default = false }\nmeta = { type = \"json\", nullable = true }\n";
+const FLAG_RENAMED: &str = "[entity]\nname = \"flag\"\n\n[fields]\ndone     = { type = \"bool\", default = false, deprecated = true }\nmeta     = { type = \"json\", nullable = true, deprecated = true }\nfinished = { type = \"bool\", default = false, renamed_from = \"done\" }\n";
+const FLAG_DROPPED: &str =
+    "[entity]\nname = \"flag\"\n\n[fields]\nfinished = { type = \"bool\", default = false }\n";
+
+/// Every trigger of the database: name and SQL.
+fn triggers(conn: &Connection) -> Vec<(String, String)> {
+    conn.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_bool_field_renamed_and_dropped_after_release_moves_its_type_check_triggers_along() {
+    let project = Project::new();
+    let flag = |text: &str| Specs::from([("flag.toml", text.to_string())]);
+    let conn = Connection::open_in_memory().unwrap();
+    project.release(1, &flag(FLAG_V1), "init");
+    run(&conn, &project, "migrations/0001_init.sql");
+    conn.execute_batch(
+        "INSERT INTO flags (id, done, meta) VALUES ('a', 1, '[1]'), ('b', 0, NULL);",
+    )
+    .unwrap();
+    project.release(2, &flag(FLAG_RENAMED), "finished");
+    project.release(3, &flag(FLAG_DROPPED), "drop_done");
+    let v2 = project.read("migrations/0002_finished.sql");
+    let v3 = project.read("migrations/0003_drop_done.sql");
+    insta::assert_snapshot!("rename_bool", v2);
+    insta::assert_snapshot!("drop_bool_and_json", v3);
+
+    run(&conn, &project, "migrations/0002_finished.sql");
+    // The deprecated column stays checked while it is in the database.
+    let refused = conn
+        .execute_batch("UPDATE flags SET done = 2")
+        .expect_err("a deprecated bool column still holds only 0 or 1");
+    assert!(
+        refused.to_string().contains("flags.done must be 0 or 1"),
+        "{refused}"
+    );
+    run(&conn, &project, "migrations/0003_drop_done.sql");
+
+    let fresh = Connection::open_in_memory().unwrap();
+    run(&fresh, &project, "migrations/schema.sql");
+    assert_eq!(
+        triggers(&conn),
+        triggers(&fresh),
+        "upgraded vs fresh install"
+    );
+    let names: Vec<String> = triggers(&conn).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            "flags.finished is bool on insert",
+            "flags.finished is bool on update"
+        ]
+    );
+    let finished: Vec<(String, i64)> = conn
+        .prepare("SELECT id, finished FROM flags ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(finished, [("a".to_string(), 1), ("b".to_string(), 0)]);
+    let refused = conn
+        .execute_batch("UPDATE flags SET finished = 2 WHERE id = 'a'")
+        .expect_err("the renamed column is checked");
+    assert!(
+        refused
+            .to_string()
+            .contains("flags.finished must be 0 or 1"),
+        "{refused}"
+    );
+}

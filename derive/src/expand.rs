@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput};
 use syncwright_codegen::diagnostic::{Diagnostic, Diagnostics, Origin};
-use syncwright_codegen::model::ColumnRole;
+use syncwright_codegen::model::{ColumnRole, sync_column_name, sync_columns_const};
 use syncwright_codegen::parse::rust_attrs::{
     Conversion, RustEntity, SpanMap, StructInput, not_a_struct, parse_struct,
 };
@@ -91,6 +91,7 @@ fn expand(parsed: &RustEntity) -> TokenStream {
     let entity_name = &table.entity;
     let table_name = &table.name;
     let conflict = format_ident!("{}", table.conflict.runtime_variant());
+    let sync = format_ident!("{}", sync_columns_const(table.adopted.is_some()));
 
     let columns = table
         .columns
@@ -186,7 +187,7 @@ fn expand(parsed: &RustEntity) -> TokenStream {
         })
         .collect();
 
-    let typed_columns = typed_columns(parsed);
+    let typed_columns = typed_columns(parsed, table.adopted.is_some());
 
     quote! {
         #typed_columns
@@ -199,6 +200,7 @@ fn expand(parsed: &RustEntity) -> TokenStream {
                 conflict: ::syncwright::ConflictStrategy::#conflict,
                 columns: &[#(#columns),*],
                 indexes: &[#(#indexes),*],
+                sync: &::syncwright::SyncColumns::#sync,
             };
 
             fn to_values(&self) -> ::std::vec::Vec<#private::Value> {
@@ -227,7 +229,10 @@ fn expand(parsed: &RustEntity) -> TokenStream {
 /// The typed column handles: one associated constant per live, non-JSON domain field (named
 /// after the field, upper-cased) and the sync columns filters and orderings use most. A field
 /// whose constant would be `ENTITY` gets none, so it cannot shadow `Syncable::ENTITY`.
-fn typed_columns(parsed: &RustEntity) -> TokenStream {
+///
+/// An adopted table keeps the app's own columns (often an `id`): its sync columns' constants
+/// are `SYNC_ID`, `SYNC_CREATED_AT` and `SYNC_UPDATED_AT`, for `_sync_id` and so on.
+fn typed_columns(parsed: &RustEntity, adopted: bool) -> TokenStream {
     let ident = &parsed.ident;
     let fields = parsed
         .fields
@@ -255,6 +260,11 @@ fn typed_columns(parsed: &RustEntity) -> TokenStream {
     ]
     .into_iter()
     .map(|(konst, column, ty)| {
+        let (konst, column) = if adopted {
+            (format!("SYNC_{konst}"), sync_column_name(true, column))
+        } else {
+            (konst.to_owned(), column.to_owned())
+        };
         let konst = format_ident!("{}", konst);
         let doc = format!("The `{column}` sync column, for typed filters and ordering.");
         quote! {

@@ -20,6 +20,7 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
                 conflict: ::syncwright::ConflictStrategy::LastWriteWins,
                 columns: &[],
                 indexes: &[],
+                sync: &::syncwright::SyncColumns::STANDARD,
             };
             fn to_values(&self) -> ::std::vec::Vec<::syncwright::__private::Value> {
                 ::core::unreachable!()

@@ -1,9 +1,12 @@
 //! Adopting an existing app's database: the runtime side of `syncwright import`.
 //!
 //! `syncwright import` writes an import snapshot (`schema/import.json`: the app's tables as
-//! they were) and an adoption migration (`schema/adopt.sql`: additive SQL that keeps the
-//! app's keys and adds `_sync_`-prefixed sync columns, backfilled). [`adopt`] takes both
-//! (embedded with `include_str!`) and an app database:
+//! they were), and the project's first release (`migrations/0001_<name>.sql`) is the adoption:
+//! additive SQL that keeps the app's keys and adds `_sync_`-prefixed sync columns, backfilled.
+//! The migration runner takes both through [`AdoptedMigrations`] (the build.rs module's
+//! `MIGRATIONS` of an adopted project): a database holding the app's tables and no syncwright
+//! bookkeeping is recognised by its snapshot and adopted with step 1, then upgraded like any
+//! other. [`adopt`] does the same adoption on its own, from the two files:
 //!
 //! 1. Read-only, the live schema is compared with the snapshot. Any difference in an imported
 //!    table (a column added, retyped or dropped, a key, index or foreign key changed, a table
@@ -12,7 +15,9 @@
 //!    cover are left alone, named in a `tracing` warning and in [`AdoptionReport::uncovered`].
 //! 2. The runtime's own tables are created (their versioned steps, as for any database).
 //! 3. The adoption migration runs in one `BEGIN IMMEDIATE` transaction together with its
-//!    `_sync_adoption` row: a crash leaves the database as the app had it, or adopted.
+//!    `_sync_adoption` row and its record as migration 1 (`_sync_migrations`,
+//!    `user_version = 1`): a crash leaves the database as the app had it, or adopted at
+//!    version 1.
 //!
 //! Adopting an adopted database again does nothing (the same migration's checksum is
 //! recorded); a database adopted by another migration is refused.
@@ -24,7 +29,7 @@ use serde::Deserialize;
 
 use crate::clock::to_millis;
 use crate::migrate;
-use crate::migration::{MigrationRef, checksum};
+use crate::migration::{MigrationRef, MigrationSet, MigrationSource, checksum};
 use crate::runtime_tables;
 use crate::{Error, Result};
 
@@ -94,20 +99,206 @@ pub fn adopt(conn: &mut Connection, adoption: &Adoption<'_>) -> Result<AdoptionR
     adopt_at(conn, adoption, SystemTime::now())
 }
 
+/// The import snapshot an adopted project's migrations carry (see [`AdoptedMigrations`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdoptionRef<'a> {
+    /// The import snapshot, `schema/import.json`.
+    pub snapshot: &'a str,
+    /// `[adopted] existing_rows` (`pending` or `synced`), recorded with the adoption.
+    pub existing_rows: &'a str,
+}
+
+/// The migrations of an adopted project: its releases, whose step 1 is the adoption, and the
+/// import snapshot. Opening the app's database with them recognises its tables (they match the
+/// snapshot), adopts them with step 1 and runs the later steps, like any upgrade; a database
+/// adopted before is at version 1 or later, and an empty one gets the fresh-install schema.
+///
+/// ```
+/// # use syncwright::{AdoptedMigrations, Migration, Migrations};
+/// const MIGRATIONS: AdoptedMigrations<'static, Migrations> = AdoptedMigrations {
+///     migrations: Migrations {
+///         version: 1,
+///         schema: Migration { version: 1, name: "schema", sql: "", checksum: "" },
+///         steps: &[Migration { version: 1, name: "adopt", sql: "", checksum: "" }],
+///         entities: &[],
+///     },
+///     snapshot: r#"{ "tables": [] }"#,
+///     existing_rows: "pending",
+/// };
+/// # assert_eq!(MIGRATIONS.migrations.version, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdoptedMigrations<'a, M> {
+    /// The project's releases; step 1 is the adoption.
+    pub migrations: M,
+    /// The import snapshot, `schema/import.json`.
+    pub snapshot: &'a str,
+    /// `[adopted] existing_rows`.
+    pub existing_rows: &'a str,
+}
+
+impl<M: MigrationSource> MigrationSource for AdoptedMigrations<'_, M> {
+    fn migration_set(&self) -> MigrationSet<'_> {
+        MigrationSet {
+            adoption: Some(AdoptionRef {
+                snapshot: self.snapshot,
+                existing_rows: self.existing_rows,
+            }),
+            ..self.migrations.migration_set()
+        }
+    }
+
+    fn entities(&self) -> &[&'static crate::EntityDescriptor] {
+        self.migrations.entities()
+    }
+}
+
+fn parse_snapshot(text: &str) -> Result<Snapshot> {
+    serde_json::from_str(text).map_err(|e| Error::InvalidAdoption {
+        reason: format!(
+            "the snapshot is not an import snapshot written by `syncwright import` (line {}, \
+             column {}): {e}",
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+/// Whether `conn` holds the app's tables still to be adopted: tables but no syncwright
+/// bookkeeping. Read-only; a database whose tables differ from the snapshot is refused with
+/// the differences ([`Error::AdoptedSchemaChanged`]).
+pub(crate) fn awaiting_adoption(conn: &Connection, adoption: &AdoptionRef<'_>) -> Result<bool> {
+    let bookkeeping = "SELECT 1 FROM sqlite_master WHERE type = 'table' \
+                       AND name IN ('_sync_migrations', '_sync_runtime')";
+    let ours = conn
+        .query_row(bookkeeping, [], |_| Ok(()))
+        .optional()
+        .map_err(Error::sql(bookkeeping))?
+        .is_some();
+    if ours || app_tables(conn)?.is_empty() {
+        return Ok(false);
+    }
+    let snapshot = parse_snapshot(adoption.snapshot)?;
+    refuse_changed(conn, &snapshot)?;
+    Ok(true)
+}
+
+/// Runs step 1 of `set`, the adoption, on the app's tables (see [`adopt_in_transaction`]);
+/// returns the version the database is at afterwards.
+pub(crate) fn adopt_step(
+    conn: &mut Connection,
+    set: &MigrationSet<'_>,
+    adoption: &AdoptionRef<'_>,
+    now: SystemTime,
+) -> Result<u32> {
+    let step = set.steps.first().ok_or_else(|| Error::InvalidAdoption {
+        reason: "the migrations have no step 1 to adopt the app's tables with".to_owned(),
+    })?;
+    let snapshot = parse_snapshot(adoption.snapshot)?;
+    let tables: Vec<String> = snapshot.tables.iter().map(|t| t.name.clone()).collect();
+    adopt_in_transaction(conn, step, &tables, adoption.existing_rows, now)?;
+    migrate::current_version(conn)
+}
+
+/// A database adopted by [`adopt`] before its project's first release was recorded as such
+/// (`_sync_adoption`, `user_version` 0): it is at version 1 when its adoption is step 1.
+pub(crate) fn record_earlier_adoption(
+    conn: &mut Connection,
+    set: &MigrationSet<'_>,
+    now: SystemTime,
+) -> Result<u32> {
+    let Some(recorded) = recorded_adoption(conn)? else {
+        return Ok(0);
+    };
+    let Some(step) = set.steps.first().filter(|s| s.checksum == recorded) else {
+        return Err(Error::InvalidAdoption {
+            reason: format!(
+                "it was adopted by another adoption migration (checksum {recorded}) than this \
+                 app's step 1; open it with the migrations it was adopted with"
+            ),
+        });
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(Error::sql("BEGIN IMMEDIATE"))?;
+    if migrate::current_version(&tx)? == 0 {
+        record_step(&tx, step, now)?;
+    }
+    tx.commit().map_err(Error::sql("COMMIT"))?;
+    Ok(step.version)
+}
+
+/// Records `step` as applied: its `_sync_migrations` row and `user_version`.
+fn record_step(conn: &Connection, step: &MigrationRef<'_>, now: SystemTime) -> Result<()> {
+    conn.execute_batch(migrate::CREATE_HISTORY)
+        .map_err(Error::sql(migrate::CREATE_HISTORY))?;
+    let insert = "INSERT OR IGNORE INTO _sync_migrations (version, name, checksum, applied_at) \
+                  VALUES (?1, ?2, ?3, ?4)";
+    conn.execute(
+        insert,
+        (step.version, step.name, step.checksum, to_millis(now)),
+    )
+    .map_err(Error::sql(insert))?;
+    let bump = format!("PRAGMA user_version = {}", step.version);
+    conn.execute_batch(&bump).map_err(Error::sql(&bump))
+}
+
+/// Runs the adoption `step` in one `BEGIN IMMEDIATE` transaction with its `_sync_adoption`
+/// row and its record as migration 1: a crash leaves the database as the app had it, or
+/// adopted at version 1. Does nothing when another connection adopted it meanwhile.
+fn adopt_in_transaction(
+    conn: &mut Connection,
+    step: &MigrationRef<'_>,
+    tables: &[String],
+    existing_rows: &str,
+    now: SystemTime,
+) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(Error::sql("BEGIN IMMEDIATE"))?;
+    if recorded_adoption(&tx)?.is_none() {
+        migrate::apply(&tx, step, &mut |_| {})?;
+        let insert = "INSERT INTO _sync_adoption (checksum, tables, existing_rows, adopted_at) \
+                      VALUES (?1, ?2, ?3, ?4)";
+        let names = serde_json::to_string(tables).expect("names serialize");
+        tx.execute(
+            insert,
+            (step.checksum, names, existing_rows, to_millis(now)),
+        )
+        .map_err(Error::sql(insert))?;
+        record_step(&tx, step, now)?;
+    }
+    tx.commit().map_err(Error::sql("COMMIT"))
+}
+
+/// Refuses `conn` when an imported table differs from the snapshot, every difference listed.
+fn refuse_changed(conn: &Connection, snapshot: &Snapshot) -> Result<()> {
+    let live_names = app_tables(conn)?;
+    let mut differences = Vec::new();
+    for expected in &snapshot.tables {
+        if !live_names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&expected.name))
+        {
+            differences.push(format!("table `{}` is missing", expected.name));
+            continue;
+        }
+        let live = read_table(conn, &expected.name)?;
+        table_differences(expected, &live, &mut differences);
+    }
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::AdoptedSchemaChanged { differences })
+    }
+}
+
 pub(crate) fn adopt_at(
     conn: &mut Connection,
     adoption: &Adoption<'_>,
     now: SystemTime,
 ) -> Result<AdoptionReport> {
-    let snapshot: Snapshot =
-        serde_json::from_str(adoption.snapshot).map_err(|e| Error::InvalidAdoption {
-            reason: format!(
-                "the snapshot is not an import snapshot written by `syncwright import` (line {}, \
-                 column {}): {e}",
-                e.line(),
-                e.column()
-            ),
-        })?;
+    let snapshot = parse_snapshot(adoption.snapshot)?;
     let sum = checksum(adoption.migration);
     let tables: Vec<String> = snapshot.tables.iter().map(|t| t.name.clone()).collect();
     let live_names = app_tables(conn)?;
@@ -137,44 +328,15 @@ pub(crate) fn adopt_at(
             uncovered,
         });
     }
-    let mut differences = Vec::new();
-    for expected in &snapshot.tables {
-        if !live_names
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case(&expected.name))
-        {
-            differences.push(format!("table `{}` is missing", expected.name));
-            continue;
-        }
-        let live = read_table(conn, &expected.name)?;
-        table_differences(expected, &live, &mut differences);
-    }
-    if !differences.is_empty() {
-        return Err(Error::AdoptedSchemaChanged { differences });
-    }
+    refuse_changed(conn, &snapshot)?;
     runtime_tables::upgrade(conn, now)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(Error::sql("BEGIN IMMEDIATE"))?;
-    // Another connection may have adopted it while we waited for the write lock.
-    if recorded_adoption(&tx)?.is_none() {
-        let step = MigrationRef {
-            version: 0,
-            name: "adopt",
-            sql: adoption.migration,
-            checksum: &sum,
-        };
-        migrate::apply(&tx, &step, &mut |_| {})?;
-        let insert = "INSERT INTO _sync_adoption (checksum, tables, existing_rows, adopted_at) \
-                      VALUES (?1, ?2, ?3, ?4)";
-        let names = serde_json::to_string(&tables).expect("names serialize");
-        tx.execute(
-            insert,
-            (&sum, names, adoption.existing_rows, to_millis(now)),
-        )
-        .map_err(Error::sql(insert))?;
-    }
-    tx.commit().map_err(Error::sql("COMMIT"))?;
+    let step = MigrationRef {
+        version: 1,
+        name: "adopt",
+        sql: adoption.migration,
+        checksum: &sum,
+    };
+    adopt_in_transaction(conn, &step, &tables, adoption.existing_rows, now)?;
     Ok(AdoptionReport {
         adopted_now: true,
         tables,

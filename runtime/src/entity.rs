@@ -56,6 +56,85 @@ pub struct EntityDescriptor {
     /// Every index the table must have (sync indexes included); the drift check matches them by
     /// columns (in order) and uniqueness, not by name.
     pub indexes: &'static [IndexDescriptor],
+    /// The names of the table's sync columns: [`SyncColumns::STANDARD`], or
+    /// [`SyncColumns::ADOPTED`] for a table adopted from an existing app (docs/adoption.md).
+    pub sync: &'static SyncColumns,
+}
+
+/// The names of an entity table's sync columns: the one place the store, the queue and the
+/// sync engine take them from, so an adopted table's `_sync_`-prefixed ones work like the
+/// standard ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncColumns {
+    /// The client UUID, the record id the queue and the server see.
+    pub id: &'static str,
+    /// The id the server assigned.
+    pub server_id: &'static str,
+    /// Epoch ms of the record's creation.
+    pub created_at: &'static str,
+    /// Epoch ms of its last local or pulled change.
+    pub updated_at: &'static str,
+    /// Epoch ms of its last successful sync.
+    pub synced_at: &'static str,
+    /// The tombstone flag.
+    pub is_deleted: &'static str,
+    /// Bumped on every local write.
+    pub version: &'static str,
+    /// `synced`, `pending`, `conflict` or `error`.
+    pub sync_status: &'static str,
+    /// Per-field change times (`field_merge` entities only).
+    pub field_timestamps: &'static str,
+    /// Whether the app's own key, not `id`, is the table's primary key (an adopted table):
+    /// `id` is then a unique column beside it.
+    pub app_key: bool,
+}
+
+impl SyncColumns {
+    /// The sync columns of a table syncwright created (docs/contracts.md).
+    pub const STANDARD: SyncColumns = SyncColumns {
+        id: "id",
+        server_id: "server_id",
+        created_at: "created_at",
+        updated_at: "updated_at",
+        synced_at: "synced_at",
+        is_deleted: "is_deleted",
+        version: "version",
+        sync_status: "sync_status",
+        field_timestamps: FIELD_TIMESTAMPS,
+        app_key: false,
+    };
+
+    /// The sync columns of a table adopted from an existing app: `_sync_`-prefixed, beside the
+    /// app's own columns and key (docs/adoption.md).
+    pub const ADOPTED: SyncColumns = SyncColumns {
+        id: "_sync_id",
+        server_id: "_sync_server_id",
+        created_at: "_sync_created_at",
+        updated_at: "_sync_updated_at",
+        synced_at: "_sync_synced_at",
+        is_deleted: "_sync_is_deleted",
+        version: "_sync_version",
+        sync_status: "_sync_status",
+        field_timestamps: "_sync_field_timestamps",
+        app_key: true,
+    };
+
+    /// The name of the sync column called `logical` in [`SYNC_COLUMNS`] (or
+    /// [`FIELD_TIMESTAMPS`]) in this table.
+    pub fn name(&self, logical: &str) -> &'static str {
+        match logical {
+            "id" => self.id,
+            "server_id" => self.server_id,
+            "created_at" => self.created_at,
+            "updated_at" => self.updated_at,
+            "synced_at" => self.synced_at,
+            "is_deleted" => self.is_deleted,
+            "version" => self.version,
+            "sync_status" => self.sync_status,
+            FIELD_TIMESTAMPS => self.field_timestamps,
+            other => unreachable!("`{other}` is not a sync column"),
+        }
+    }
 }
 
 /// One domain column.
@@ -156,10 +235,25 @@ impl EntityDescriptor {
         self.conflict == ConflictStrategy::FieldMerge
     }
 
-    /// The sync columns of this entity's table.
+    /// The sync columns of this entity's table, as named there, in [`SYNC_COLUMNS`] order.
     pub fn sync_columns(&self) -> impl Iterator<Item = &'static str> {
         let extra = self.is_field_merge().then_some(FIELD_TIMESTAMPS);
-        SYNC_COLUMNS.iter().copied().chain(extra)
+        let sync = self.sync;
+        SYNC_COLUMNS
+            .iter()
+            .copied()
+            .chain(extra)
+            .map(move |logical| sync.name(logical))
+    }
+
+    /// The name in this entity's table of the sync column `logical` (`"id"`, `"sync_status"`).
+    pub fn sync_column(&self, logical: &str) -> &'static str {
+        self.sync.name(logical)
+    }
+
+    /// The quoted name of the sync column `logical`, for SQL text.
+    pub(crate) fn quoted(&self, logical: &str) -> String {
+        quote(self.sync.name(logical))
     }
 
     /// Where the domain columns start in the store's SELECT list of a record: after the sync

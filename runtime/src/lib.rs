@@ -86,6 +86,7 @@
 //! ```
 
 mod adopt;
+mod adopted_rows;
 mod clock;
 mod column;
 mod cursor;
@@ -117,13 +118,13 @@ mod sync_log;
 mod value;
 mod write_tx;
 
-pub use adopt::{Adoption, AdoptionReport, adopt};
+pub use adopt::{AdoptedMigrations, Adoption, AdoptionRef, AdoptionReport, adopt};
 pub use clock::{Clock, ManualClock, SystemClock, from_millis, to_millis};
 pub use column::{Column, Filter, Operand};
 pub use cursor::Cursor;
 pub use entity::{
     ColumnDescriptor, ColumnType, ConflictStrategy, EntityDescriptor, FIELD_TIMESTAMPS,
-    IndexDescriptor, SYNC_COLUMNS, Syncable,
+    IndexDescriptor, SYNC_COLUMNS, SyncColumns, Syncable,
 };
 pub use error::{Drift, Error, Result};
 pub use fk_check::ForeignKeyViolation;

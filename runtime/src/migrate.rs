@@ -35,7 +35,7 @@ use crate::migration::{Chunk, MigrationRef, MigrationSet, MigrationSource, chunk
 use crate::runtime_tables;
 use crate::{Error, Result};
 
-const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS \"_sync_migrations\" (\
+pub(crate) const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS \"_sync_migrations\" (\
      \"version\" INTEGER PRIMARY KEY, \"name\" TEXT NOT NULL, \"checksum\" TEXT NOT NULL, \
      \"applied_at\" INTEGER NOT NULL)";
 
@@ -138,6 +138,11 @@ fn history(conn: &Connection) -> Result<Vec<Applied>> {
 
 /// The read-only checks of rule 2; returns the database version.
 pub(crate) fn verify(conn: &Connection, set: &MigrationSet<'_>) -> Result<u32> {
+    if let Some(adoption) = &set.adoption
+        && crate::adopt::awaiting_adoption(conn, adoption)?
+    {
+        return Ok(0);
+    }
     refuse_foreign(conn)?;
     runtime_tables::verify(conn)?;
     let version = current_version(conn)?;
@@ -187,15 +192,26 @@ pub(crate) fn run(
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Result<MigrationReport> {
     set.check()?;
+    // The app's tables of an adopted project, as the import snapshot has them: step 1, the
+    // adoption, takes them as they are instead of a fresh install creating them.
+    let awaiting = match &set.adoption {
+        Some(adoption) => crate::adopt::awaiting_adoption(conn, adoption)?,
+        None => false,
+    };
     let from = verify(conn, set)?;
     // The runtime's own tables come first: the app's migrations never create them (those of
     // release 0.1.0 did, with `IF NOT EXISTS`, which then does nothing).
     runtime_tables::upgrade(conn, now)?;
-    let fresh = from == 0;
+    let start = match &set.adoption {
+        Some(adoption) if awaiting => crate::adopt::adopt_step(conn, set, adoption, now)?,
+        Some(_) if from == 0 => crate::adopt::record_earlier_adoption(conn, set, now)?,
+        _ => from,
+    };
+    let fresh = start == 0;
     let plan: Vec<&MigrationRef<'_>> = if fresh {
         vec![&set.schema]
     } else {
-        set.steps.iter().filter(|s| s.version > from).collect()
+        set.steps.iter().filter(|s| s.version > start).collect()
     };
     let total = plan.len();
     for (index, migration) in plan.into_iter().enumerate() {
@@ -399,7 +415,7 @@ fn check_table<'a>(
 /// - `schema.sql` applies to an empty database, and so do all steps in order;
 /// - every step can run a second time (idempotency, as after a partial application);
 /// - the fresh schema and the upgraded schema have the same tables, columns (type, `NOT NULL`,
-///   default, primary key) and indexes;
+///   default, primary key), indexes and triggers (by name and SQL);
 /// - `entities` find every column and index they need in both.
 ///
 /// ```
@@ -449,7 +465,7 @@ pub fn validate(migrations: &impl MigrationSource, entities: &[&EntityDescriptor
     check_drift(&upgraded, entities)
 }
 
-/// A comparable description of every table column and index of a database.
+/// A comparable description of every table column, index and trigger of a database.
 fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sync_migrations'";
@@ -501,6 +517,20 @@ fn describe(conn: &Connection) -> Result<BTreeMap<String, String>> {
             out.insert(
                 format!("index {} on {}", quote(&index), quote(&table)),
                 desc,
+            );
+        }
+        // Triggers check the values of typed fields; both paths create them with one statement,
+        // so their SQL must match too.
+        let sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1";
+        let mut stmt = conn.prepare(sql).map_err(Error::sql(sql))?;
+        let triggers: Vec<(String, String)> = stmt
+            .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect)
+            .map_err(Error::sql(sql))?;
+        for (trigger, sql) in triggers {
+            out.insert(
+                format!("trigger {} on {}", quote(&trigger), quote(&table)),
+                sql,
             );
         }
     }

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::entity::EntityDescriptor;
 use crate::statements;
 use crate::{Error, Result};
@@ -93,6 +91,9 @@ pub struct MigrationSet<'a> {
     pub schema: MigrationRef<'a>,
     /// The steps, in version order.
     pub steps: Vec<MigrationRef<'a>>,
+    /// For an adopted project ([`crate::AdoptedMigrations`]): the import snapshot, so the
+    /// runner recognises the app's database and adopts it with step 1.
+    pub adoption: Option<crate::AdoptionRef<'a>>,
 }
 
 /// Anything that provides a migration set: [`Migrations`] and [`OwnedMigrations`].
@@ -147,6 +148,7 @@ impl MigrationSource for Migrations {
             version: self.version,
             schema: self.schema.as_ref(),
             steps: self.steps.iter().map(Migration::as_ref).collect(),
+            adoption: None,
         }
     }
 
@@ -161,6 +163,7 @@ impl MigrationSource for OwnedMigrations {
             version: self.version,
             schema: self.schema.as_ref(),
             steps: self.steps.iter().map(OwnedMigration::as_ref).collect(),
+            adoption: None,
         }
     }
 }
@@ -173,10 +176,8 @@ impl<T: MigrationSource + ?Sized> MigrationSource for &T {
 
 /// The checksum of a migration file: SHA-256, lower-case hex, of the content with every
 /// `\r\n` replaced by `\n` (so a checkout with Windows line endings has the same checksum).
-pub fn checksum(sql: &str) -> String {
-    let digest = Sha256::digest(sql.replace("\r\n", "\n").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// The generator writes the same function's result into its lock file.
+pub use syncwright_checksum::checksum;
 
 impl Migrations {
     /// Loads `schema.sql` and every `NNNN_<name>.sql` file of `dir`, computing checksums.

@@ -261,6 +261,7 @@ impl<'a> OpenOptions<'a> {
         )?;
         if !read_only {
             db.queue().recover_in_flight()?;
+            db.queue_adopted_rows(&db.registered())?;
             if let Some(age) = self.purge_at_open {
                 db.purge_tombstones(age)?;
             }

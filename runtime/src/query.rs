@@ -120,7 +120,7 @@ impl<'db, T: Syncable> Query<'db, T> {
 
     /// Keeps records in sync state `status`.
     pub fn sync_status(self, status: SyncStatus) -> Self {
-        self.filter_eq("sync_status", status.as_str())
+        self.filter_eq(T::ENTITY.sync_column("sync_status"), status.as_str())
     }
 
     /// Includes tombstones.
@@ -169,7 +169,11 @@ impl<'db, T: Syncable> Query<'db, T> {
         let mut clauses = Vec::new();
         let mut params = Vec::new();
         if let Some(deleted) = self.deleted {
-            clauses.push(format!("\"is_deleted\" = {}", i32::from(deleted)));
+            clauses.push(format!(
+                "{} = {}",
+                entity.quoted("is_deleted"),
+                i32::from(deleted)
+            ));
         }
         for (column, op, value) in &self.filters {
             let column = check(column)?;

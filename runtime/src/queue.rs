@@ -418,8 +418,10 @@ impl<'db> Queue<'db> {
         if let Some(server_id) = server_id {
             let sql = sql_cache::sql(entity, Shape::SetServerId, || {
                 format!(
-                    "UPDATE {} SET \"server_id\" = ?1 WHERE \"id\" = ?2",
-                    quote(entity.table)
+                    "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+                    quote(entity.table),
+                    entity.quoted("server_id"),
+                    entity.quoted("id")
                 )
             });
             tx.prepare_cached(&sql)
@@ -428,10 +430,13 @@ impl<'db> Queue<'db> {
         }
         let sql = sql_cache::sql(entity, Shape::MarkSynced, || {
             format!(
-                "UPDATE {} SET \"sync_status\" = 'synced', \"synced_at\" = ?1 WHERE \"id\" = ?2 \
-                 AND \"sync_status\" IN ('pending', 'error') AND NOT EXISTS (SELECT 1 FROM _sync_queue \
+                "UPDATE {} SET {status} = 'synced', {} = ?1 WHERE {} = ?2 \
+                 AND {status} IN ('pending', 'error') AND NOT EXISTS (SELECT 1 FROM _sync_queue \
                  WHERE entity_type = ?3 AND entity_id = ?2 AND status <> 'completed')",
-                quote(entity.table)
+                quote(entity.table),
+                entity.quoted("synced_at"),
+                entity.quoted("id"),
+                status = entity.quoted("sync_status"),
             )
         });
         tx.prepare_cached(&sql)
@@ -453,12 +458,10 @@ impl<'db> Queue<'db> {
             if failures >= entry.max_retries {
                 let sql = "UPDATE _sync_queue SET status = 'failed', retry_count = ?1, error = ?2, \
                            claimed_by = NULL WHERE id = ?3";
-                tx.execute(sql, (failures, error, id)).map_err(Error::sql(sql))?;
+                tx.execute(sql, (failures, error, id))
+                    .map_err(Error::sql(sql))?;
                 if let Some(entity) = self.db.entity(&entry.entity_type) {
-                    let sql = format!(
-                        "UPDATE {} SET \"sync_status\" = 'error' WHERE \"id\" = ?1 AND \"sync_status\" = 'pending'",
-                        quote(entity.table)
-                    );
+                    let sql = set_status(entity, "error", "pending");
                     tx.execute(&sql, [entry.entity_id.hyphenated().to_string()])
                         .map_err(Error::sql(&sql))?;
                 }
@@ -467,8 +470,11 @@ impl<'db> Queue<'db> {
             let next = now + self.db.retry.jittered(failures, unit);
             let sql = "UPDATE _sync_queue SET status = 'pending', retry_count = ?1, error = ?2, \
                        next_attempt_at = ?3, claimed_by = NULL WHERE id = ?4";
-            tx.execute(sql, (failures, error, to_millis(next), id)).map_err(Error::sql(sql))?;
-            Ok(FailOutcome::Retrying { next_attempt_at: next })
+            tx.execute(sql, (failures, error, to_millis(next), id))
+                .map_err(Error::sql(sql))?;
+            Ok(FailOutcome::Retrying {
+                next_attempt_at: next,
+            })
         })
     }
 
@@ -503,10 +509,7 @@ impl<'db> Queue<'db> {
         let sql = "UPDATE _sync_queue SET status = 'pending', retry_count = 0, next_attempt_at = ?1 WHERE id = ?2";
         tx.execute(sql, (now, entry.id)).map_err(Error::sql(sql))?;
         if let Some(entity) = self.db.entity(&entry.entity_type) {
-            let sql = format!(
-                "UPDATE {} SET \"sync_status\" = 'pending' WHERE \"id\" = ?1 AND \"sync_status\" = 'error'",
-                quote(entity.table)
-            );
+            let sql = set_status(entity, "pending", "error");
             tx.execute(&sql, [entry.entity_id.hyphenated().to_string()])
                 .map_err(Error::sql(&sql))?;
         }
@@ -531,10 +534,7 @@ impl<'db> Queue<'db> {
             if entry.status != QueueStatus::Completed
                 && let Some(entity) = self.db.entity(&entry.entity_type)
             {
-                let sql = format!(
-                    "UPDATE {} SET \"sync_status\" = 'error' WHERE \"id\" = ?1 AND \"sync_status\" = 'pending'",
-                    quote(entity.table)
-                );
+                let sql = set_status(entity, "error", "pending");
                 tx.execute(&sql, [entry.entity_id.hyphenated().to_string()])
                     .map_err(Error::sql(&sql))?;
             }
@@ -843,6 +843,16 @@ pub struct PurgeReport {
     pub queue_entries: usize,
 }
 
+/// `UPDATE` of record `?1` of `entity` from sync status `from` to `to`.
+fn set_status(entity: &EntityDescriptor, to: &str, from: &str) -> String {
+    format!(
+        "UPDATE {} SET {status} = '{to}' WHERE {} = ?1 AND {status} = '{from}'",
+        quote(entity.table),
+        entity.quoted("id"),
+        status = entity.quoted("sync_status"),
+    )
+}
+
 /// Removes what synced before `cutoff_ms`: tombstones of `entities` without an open queue
 /// entry, and completed queue entries.
 pub(crate) fn purge(
@@ -853,11 +863,15 @@ pub(crate) fn purge(
     let mut report = PurgeReport::default();
     for entity in entities {
         let sql = format!(
-            "DELETE FROM {t} WHERE \"is_deleted\" = 1 AND \"sync_status\" = 'synced' \
-             AND \"synced_at\" IS NOT NULL AND \"synced_at\" <= ?1 AND NOT EXISTS \
-             (SELECT 1 FROM _sync_queue q WHERE q.entity_type = ?2 AND q.entity_id = {t}.\"id\" \
+            "DELETE FROM {t} WHERE {deleted} = 1 AND {status} = 'synced' \
+             AND {synced} IS NOT NULL AND {synced} <= ?1 AND NOT EXISTS \
+             (SELECT 1 FROM _sync_queue q WHERE q.entity_type = ?2 AND q.entity_id = {t}.{id} \
              AND q.status <> 'completed')",
-            t = quote(entity.table)
+            t = quote(entity.table),
+            deleted = entity.quoted("is_deleted"),
+            status = entity.quoted("sync_status"),
+            synced = entity.quoted("synced_at"),
+            id = entity.quoted("id"),
         );
         report.tombstones += tx
             .execute(&sql, (cutoff_ms, entity.name))

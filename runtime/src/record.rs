@@ -375,13 +375,14 @@ pub(crate) fn fetch_one<T: Syncable>(
 pub(crate) fn fetch_one_sql(entity: &'static EntityDescriptor, include_deleted: bool) -> Arc<str> {
     sql_cache::sql(entity, Shape::FetchOne { include_deleted }, || {
         format!(
-            "SELECT {} FROM {} WHERE \"id\" = ?1{}",
+            "SELECT {} FROM {} WHERE {} = ?1{}",
             select_list(entity),
             crate::entity::quote(entity.table),
+            entity.quoted("id"),
             if include_deleted {
-                ""
+                String::new()
             } else {
-                " AND \"is_deleted\" = 0"
+                format!(" AND {} = 0", entity.quoted("is_deleted"))
             }
         )
     })
@@ -411,6 +412,7 @@ mod tests {
             },
         ],
         indexes: &[],
+        sync: &crate::SyncColumns::STANDARD,
     };
 
     #[test]

@@ -19,7 +19,8 @@ pub(crate) enum Set {
     Increment,
 }
 
-/// A row write: the sync columns it sets, then the domain values in `entity.columns` order
+/// A row write: the sync columns it sets (by their names in [`crate::SYNC_COLUMNS`], mapped to
+/// the entity's own names when the SQL is built), then the domain values in `entity.columns` order
 /// (`None` to leave the domain columns as they are, as a delete does).
 pub(crate) struct RowWrite<'v> {
     pub entity: &'static EntityDescriptor,
@@ -81,8 +82,9 @@ impl RowWrite<'_> {
     }
 
     fn insert_sql(&self) -> String {
-        let columns: Vec<&str> = std::iter::once("id")
-            .chain(self.sync.iter().map(|(column, _)| *column))
+        let sync = self.entity.sync;
+        let columns: Vec<&str> = std::iter::once(sync.id)
+            .chain(self.sync.iter().map(|(column, _)| sync.name(column)))
             .chain(self.domain().map(|(column, _)| column))
             .collect();
         format!(
@@ -125,12 +127,13 @@ impl RowWrite<'_> {
         let mut sets = Vec::new();
         let mut n = 0;
         for (column, set) in &self.sync {
+            let column = self.entity.quoted(column);
             match set {
                 Set::To(_) => {
                     n += 1;
-                    sets.push(format!("{} = ?{n}", quote(column)));
+                    sets.push(format!("{column} = ?{n}"));
                 }
-                Set::Increment => sets.push(format!("{c} = {c} + 1", c = quote(column))),
+                Set::Increment => sets.push(format!("{column} = {column} + 1")),
             }
         }
         for (column, _) in self.domain() {
@@ -138,9 +141,10 @@ impl RowWrite<'_> {
             sets.push(format!("{} = ?{n}", quote(column)));
         }
         format!(
-            "UPDATE {} SET {} WHERE \"id\" = ?{}",
+            "UPDATE {} SET {} WHERE {} = ?{}",
             quote(self.entity.table),
             sets.join(", "),
+            self.entity.quoted("id"),
             n + 1
         )
     }

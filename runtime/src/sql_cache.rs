@@ -102,6 +102,7 @@ mod tests {
         conflict: crate::ConflictStrategy::LastWriteWins,
         columns: &[],
         indexes: &[],
+        sync: &crate::SyncColumns::STANDARD,
     };
 
     #[test]

@@ -34,8 +34,9 @@ impl Database {
             let mut conflicts = 0;
             for entity in &entities {
                 let sql = format!(
-                    "SELECT count(*) FROM {} WHERE \"sync_status\" = 'conflict'",
-                    quote(entity.table)
+                    "SELECT count(*) FROM {} WHERE {} = 'conflict'",
+                    quote(entity.table),
+                    entity.quoted("sync_status")
                 );
                 let n: i64 = conn
                     .query_row(&sql, [], |r| r.get(0))

@@ -166,7 +166,32 @@ impl Database {
         if self.entity(entity.name).is_some() {
             return Ok(());
         }
-        self.with_reader(|conn| self.registry.register(conn, entity))
+        self.with_reader(|conn| self.registry.register(conn, entity))?;
+        self.queue_adopted_rows(&[entity])
+    }
+
+    /// Queues a `create` for each row of the adopted `entities` that no store write queued
+    /// (see `adopted_rows`); nothing for other entities or a read-only database.
+    pub(crate) fn queue_adopted_rows(&self, entities: &[&'static EntityDescriptor]) -> Result<()> {
+        if self.is_read_only() || entities.iter().all(|e| !e.sync.app_key) {
+            return Ok(());
+        }
+        let stamp = self.adopted_stamp();
+        self.with_writer(|tx| {
+            for entity in entities {
+                crate::adopted_rows::enqueue_unqueued(tx, entity, &stamp)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// What queue entries for adopted rows are stamped with.
+    pub(crate) fn adopted_stamp(&self) -> crate::adopted_rows::Stamp {
+        crate::adopted_rows::Stamp {
+            schema_version: self.schema_version,
+            max_retries: self.retry.max_retries,
+            now_ms: to_millis(self.clock.now()),
+        }
     }
 
     /// Runs `f` on a pooled read connection (a WAL snapshot of the last commit).

@@ -58,7 +58,13 @@ impl WriteTx<'_> {
     }
 
     fn register(&self, entity: &'static EntityDescriptor) -> Result<()> {
-        self.db.registry.register(self.tx, entity)
+        if self.db.registry.get(entity.name).is_some() {
+            return Ok(());
+        }
+        self.db.registry.register(self.tx, entity)?;
+        // An adopted table's unqueued rows are created on the server before this write.
+        crate::adopted_rows::enqueue_unqueued(self.tx, entity, &self.db.adopted_stamp())?;
+        Ok(())
     }
 
     fn stored<T: Syncable>(&self, id: Uuid) -> Result<Record<T>> {
@@ -433,6 +439,7 @@ mod tests {
                 },
             ],
             indexes: &[],
+            sync: &crate::SyncColumns::STANDARD,
         };
 
         fn to_values(&self) -> Vec<Value> {

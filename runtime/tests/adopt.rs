@@ -60,10 +60,11 @@ fn imported(schema: &str, rows: ExistingRows) -> Adopted {
         .unwrap();
     let project = dir.path("project");
     import(&ImportSource::Database(db.clone()), &project, rows).unwrap();
+    syncwright_codegen::migrate_new(project.join("syncwright.toml"), "adopt").unwrap();
     let read = |p: &str| std::fs::read_to_string(project.join(p)).unwrap();
     Adopted {
         snapshot: read("schema/import.json"),
-        migration: read("schema/adopt.sql"),
+        migration: read("migrations/0001_adopt.sql"),
         db,
         _dir: dir,
     }
@@ -169,7 +170,7 @@ fn adopting_real_shaped_databases_keeps_every_row_and_gives_each_a_uuid_and_sync
                 assert!(ids.insert(id), "{name}.{table}: UUIDs are unique");
                 assert_eq!(status, "pending");
                 assert!(created_at > 1_600_000_000_000, "created_at is epoch ms");
-                assert_eq!((is_deleted, version), (0, 0));
+                assert_eq!((is_deleted, version), (0, 1), "version 1, as every new row");
             }
         }
         let adoptions: i64 = conn
@@ -432,4 +433,192 @@ fn a_snapshot_that_is_not_an_import_snapshot_is_refused_before_anything_is_writt
     assert!(err.to_string().contains("not an import snapshot"), "{err}");
     drop(conn);
     assert!(sha(&adopted.db) == before);
+}
+
+/// The app's rows of every imported table, as the app's own `SELECT`s see them, by table.
+fn every_app_row(conn: &Connection, snapshot: &str) -> Vec<(String, Vec<Vec<Value>>)> {
+    let snapshot: serde_json::Value = serde_json::from_str(snapshot).unwrap();
+    snapshot["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let name = t["name"].as_str().unwrap().to_owned();
+            let columns: Vec<String> = t["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect();
+            let order: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+            let rows = app_rows(conn, &name, &columns, &order.join(", "));
+            (name, rows)
+        })
+        .collect()
+}
+
+/// Every row of every adopted table has its `_sync_id`.
+fn assert_every_row_has_a_sync_id(conn: &Connection, tables: &[(String, Vec<Vec<Value>>)]) {
+    for (table, rows) in tables {
+        let with_id: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE \"_sync_id\" IS NOT NULL",
+                    quote(table)
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            with_id,
+            i64::try_from(rows.len()).unwrap(),
+            "{table}: every row has its _sync_id"
+        );
+    }
+}
+
+/// The project's releases so far, with the import snapshot, as the runtime gets them.
+fn releases(project: &Path) -> (syncwright::OwnedMigrations, String) {
+    (
+        syncwright::Migrations::from_dir(project.join("migrations")).unwrap(),
+        std::fs::read_to_string(project.join("schema/import.json")).unwrap(),
+    )
+}
+
+fn to_latest(db: &Path, project: &Path) -> syncwright::MigrationReport {
+    let (migrations, snapshot) = releases(project);
+    let set = syncwright::AdoptedMigrations {
+        migrations,
+        snapshot: &snapshot,
+        existing_rows: "pending",
+    };
+    syncwright::migrate::to_latest(&mut Connection::open(db).unwrap(), &set).unwrap()
+}
+
+/// Releases v2 of an adopted project: a field added to the first table's spec.
+fn release_v2(project: &Path, table: &str) {
+    let spec = project.join(format!("schema/{table}.toml"));
+    let text = std::fs::read_to_string(&spec).unwrap()
+        + "addedInV2 = { type = \"text\", nullable = true }\n";
+    std::fs::write(&spec, text).unwrap();
+    let config = project.join("syncwright.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("version = 1", "version = 2");
+    std::fs::write(&config, text).unwrap();
+    syncwright_codegen::migrate_new(&config, "v2").unwrap();
+}
+
+#[test]
+fn the_runtime_adopts_an_app_database_and_upgrades_it_like_any_other() {
+    for (name, schema, first) in [("clinic", CLINIC, "patients"), ("notes", NOTES, "folders")] {
+        let adopted = imported(schema, ExistingRows::Pending);
+        let project = adopted.db.parent().unwrap().join("project");
+        let before = every_app_row(&Connection::open(&adopted.db).unwrap(), &adopted.snapshot);
+        let straight = adopted.db.with_file_name("straight.db");
+        let by_hand = adopted.db.with_file_name("by_hand.db");
+        std::fs::copy(&adopted.db, &straight).unwrap();
+        std::fs::copy(&adopted.db, &by_hand).unwrap();
+
+        // v1: the runtime recognises the app's tables and adopts them with step 1.
+        let report = to_latest(&adopted.db, &project);
+        assert_eq!(
+            (report.from, report.to, report.fresh),
+            (0, 1, false),
+            "{name}"
+        );
+        let conn = Connection::open(&adopted.db).unwrap();
+        assert_eq!(
+            every_app_row(&conn, &adopted.snapshot),
+            before,
+            "{name}: rows kept at v1"
+        );
+        assert_every_row_has_a_sync_id(&conn, &before);
+        drop(conn);
+        // Opening it again at v1 does nothing.
+        assert_eq!(to_latest(&adopted.db, &project).to, 1);
+
+        // v2: a field added to an adopted table; v1 -> v2, and the app's database straight to v2.
+        release_v2(&project, first);
+        for db in [&adopted.db, &straight] {
+            let report = to_latest(db, &project);
+            assert_eq!(report.to, 2, "{name}: {}", db.display());
+            let conn = Connection::open(db).unwrap();
+            assert_eq!(
+                every_app_row(&conn, &adopted.snapshot),
+                before,
+                "{name}: rows kept at v2"
+            );
+            assert_every_row_has_a_sync_id(&conn, &before);
+            assert!(
+                columns(&conn, first).contains(&"addedInV2".to_owned()),
+                "{name}: v2's field is added to the app's table"
+            );
+            let history: i64 = conn
+                .query_row("SELECT count(*) FROM _sync_migrations", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(history, 2, "{name}: steps 1 and 2 recorded");
+        }
+
+        // A database adopted with `syncwright::adopt` is at version 1: it upgrades to v2 too.
+        let mut conn = Connection::open(&by_hand).unwrap();
+        adopt(&mut conn, &adopted.adoption()).unwrap();
+        drop(conn);
+        assert_eq!(to_latest(&by_hand, &project).to, 2, "{name}");
+        assert_eq!(
+            every_app_row(&Connection::open(&by_hand).unwrap(), &adopted.snapshot),
+            before
+        );
+    }
+}
+
+#[test]
+fn the_runtime_refuses_an_app_database_changed_since_the_import_naming_the_difference() {
+    let adopted = imported(CLINIC, ExistingRows::Pending);
+    let project = adopted.db.parent().unwrap().join("project");
+    Connection::open(&adopted.db)
+        .unwrap()
+        .execute_batch("ALTER TABLE rooms ADD COLUMN wing TEXT")
+        .unwrap();
+    let before = sha(&adopted.db);
+    let (migrations, snapshot) = releases(&project);
+    let set = syncwright::AdoptedMigrations {
+        migrations,
+        snapshot: &snapshot,
+        existing_rows: "pending",
+    };
+    let err = syncwright::migrate::to_latest(&mut Connection::open(&adopted.db).unwrap(), &set)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::AdoptedSchemaChanged { differences } if differences.iter().any(|d| d.contains("wing"))),
+        "{err}"
+    );
+    assert_eq!(sha(&adopted.db), before, "nothing written");
+}
+
+#[test]
+fn a_database_adopted_before_its_adoption_was_recorded_as_migration_1_upgrades_from_version_1() {
+    let adopted = imported(NOTES, ExistingRows::Pending);
+    let project = adopted.db.parent().unwrap().join("project");
+    let before = every_app_row(&Connection::open(&adopted.db).unwrap(), &adopted.snapshot);
+    let mut conn = Connection::open(&adopted.db).unwrap();
+    adopt(&mut conn, &adopted.adoption()).unwrap();
+    // As `adopt` left it before the adoption became migration 1: `_sync_adoption` only.
+    conn.execute_batch("DROP TABLE _sync_migrations; PRAGMA user_version = 0;")
+        .unwrap();
+    drop(conn);
+    release_v2(&project, "folders");
+    let report = to_latest(&adopted.db, &project);
+    assert_eq!(report.to, 2, "recognised at version 1, then upgraded");
+    let conn = Connection::open(&adopted.db).unwrap();
+    assert_eq!(every_app_row(&conn, &adopted.snapshot), before);
+    let recorded: Vec<i64> = conn
+        .prepare("SELECT version FROM _sync_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(recorded, [1, 2]);
 }

@@ -371,6 +371,7 @@ const TASK_WITH_ESTIMATE: &EntityDescriptor = &EntityDescriptor {
         columns: &["estimate"],
         unique: false,
     }],
+    sync: &syncwright::SyncColumns::STANDARD,
 };
 
 const MISSING_TABLE: &EntityDescriptor = &EntityDescriptor {
@@ -379,6 +380,7 @@ const MISSING_TABLE: &EntityDescriptor = &EntityDescriptor {
     conflict: ConflictStrategy::ServerWins,
     columns: &[],
     indexes: &[],
+    sync: &syncwright::SyncColumns::STANDARD,
 };
 
 #[test]
@@ -436,6 +438,24 @@ fn validate_reports_a_schema_that_disagrees_with_the_steps() {
     let err = syncwright::validate(&broken, &[]).expect_err("schema differs");
     assert!(
         err.to_string().contains("\"tasks\".\"due_at\" differs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_reports_a_schema_whose_type_check_triggers_disagree_with_the_steps() {
+    let mut broken = migrations();
+    let rule = "WHEN NEW.\"pinned\" NOT IN (0, 1)";
+    assert!(broken.schema.sql.contains(rule), "{}", broken.schema.sql);
+    let sql = broken
+        .schema
+        .sql
+        .replacen(rule, "WHEN NEW.\"pinned\" NOT IN (0, 1, 2)", 1);
+    broken.schema = OwnedMigration::new(3, "schema", sql);
+    let err = syncwright::validate(&broken, &[]).expect_err("schema differs");
+    assert!(
+        err.to_string()
+            .contains("trigger \"notes.pinned is bool on insert\" on \"notes\" differs"),
         "{err}"
     );
 }

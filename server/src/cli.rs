@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::Server;
 use crate::catalog::Catalog;
 use crate::http::{HttpConfig, router, serve, shutdown_signal};
-use crate::storage::SqliteStorage;
+use crate::storage::{PostgresStorage, SqliteStorage, Storage};
 use crate::tokens::{Tokens, hash_token};
 
 /// The syncwright reference sync server.
@@ -42,9 +42,11 @@ pub struct ServeArgs {
     /// The app project's `syncwright.toml`; the schema comes from its frozen history.
     #[arg(long, value_name = "FILE", required = true)]
     pub config: Option<PathBuf>,
-    /// The SQLite file holding the server's state (created when missing).
-    #[arg(long, value_name = "FILE", required = true)]
-    pub db: Option<PathBuf>,
+    /// Where the server's state lives: a SQLite file (created when missing), or a PostgreSQL
+    /// database `postgres://user:password@host:port/database` that several server processes
+    /// may share.
+    #[arg(long, value_name = "FILE|URL", required = true, value_parser = Database::parse)]
+    pub db: Option<Database>,
     /// The address to listen on, e.g. `127.0.0.1:8787` (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
@@ -59,6 +61,55 @@ pub struct ServeArgs {
     pub request_timeout: u64,
 }
 
+/// The `--db` value: where the server keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An embedded SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// How to fix a database that cannot be opened.
+    fn advice(&self) -> &'static str {
+        match self {
+            Database::Sqlite(_) => "check that its directory exists and is writable",
+            Database::Postgres(_) => {
+                "check that PostgreSQL runs at that address and the user may connect and create \
+                 tables in that database"
+            }
+        }
+    }
+
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; anything else a SQLite file.
+    pub fn parse(value: &str) -> Result<Database, String> {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Ok(Database::Postgres(value.to_string()))
+        } else {
+            Ok(Database::Sqlite(PathBuf::from(value)))
+        }
+    }
+
+    /// Opens (creating or upgrading the server's tables) the database.
+    pub fn open(&self) -> Result<Box<dyn Storage>, crate::storage::StorageError> {
+        Ok(match self {
+            Database::Sqlite(path) => Box::new(SqliteStorage::open(path)?),
+            Database::Postgres(url) => Box::new(PostgresStorage::connect(url)?),
+        })
+    }
+}
+
+impl std::fmt::Display for Database {
+    /// The file's path, or the URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&crate::storage::redact_url(url)),
+        }
+    }
+}
+
 /// Why the command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -69,13 +120,10 @@ pub enum CliError {
     #[error(transparent)]
     Tokens(#[from] crate::tokens::TokensError),
     /// The database could not be opened or created.
-    #[error(
-        "cannot use the database `{}`: {cause}; check that its directory exists and is writable",
-        .path.display()
-    )]
+    #[error("cannot use the database `{db}`: {cause}; {}", .db.advice())]
     Database {
-        /// The `--db` path.
-        path: PathBuf,
+        /// The `--db` value.
+        db: Database,
         /// What failed.
         cause: crate::storage::StorageError,
     },
@@ -115,8 +163,8 @@ fn run_server(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let catalog = Catalog::from_project(&config)?;
     let tokens = Tokens::load(&tokens)?;
-    let storage = SqliteStorage::open(&db).map_err(|cause| CliError::Database {
-        path: db.clone(),
+    let storage = db.open().map_err(|cause| CliError::Database {
+        db: db.clone(),
         cause,
     })?;
     let http = HttpConfig {
@@ -142,7 +190,7 @@ fn run_server(args: ServeArgs) -> Result<(), CliError> {
         tracing::info!(
             schema_version = schema,
             users,
-            db = %db.display(),
+            db = %db,
             "listening on http://{addr}"
         );
         serve(listener, app, shutdown).await?;

@@ -87,7 +87,12 @@ fn schema_version(snapshot: &Snapshot) -> SchemaVersion {
                         .default_sql
                         .as_deref()
                         .and_then(|sql| default_value(sql, ty));
-                    field.references = column.references.as_deref().map(entity_of_table);
+                    // An adopted table's own foreign keys hold the app's local keys, which
+                    // mean nothing to the server (its `_sync_ref_` columns stay on the device).
+                    field.references = match &table.adopted {
+                        Some(_) => None,
+                        None => column.references.as_deref().map(entity_of_table),
+                    };
                     entity.with_field(field)
                 });
             version.with_entity(entity)

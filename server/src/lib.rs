@@ -10,7 +10,8 @@
 //!
 //! Payloads are validated against the app's entity model of the schema version they were
 //! written under ([`catalog`], built from the generator's frozen history); state lives behind
-//! the [`storage::Storage`] interface (SQLite today). `docs/protocol.md` is the contract.
+//! the [`storage::Storage`] interface (SQLite, or PostgreSQL shared by several processes).
+//! `docs/protocol.md` is the contract.
 //!
 //! ```
 //! use serde_json::json;

@@ -1,6 +1,8 @@
 //! The SQLite file keeps everything across a restart: records, the change sequence, the
 //! idempotency keys with their answers, and the cursor secret.
 
+#[macro_use]
+mod backends;
 mod common;
 
 use std::collections::HashSet;

@@ -5,9 +5,14 @@
 //! applied exactly once, and no child reached the server before its parent (the server would
 //! have rejected it).
 //!
-//! 256 cases by default; a longer run: `PROPTEST_CASES=5000 cargo test -p syncwright-server
+//! Runs on SQLite and, when the tests have one, PostgreSQL. 256 cases by default (a quarter on
+//! PostgreSQL); a longer run: `PROPTEST_CASES=5000 cargo test -p syncwright-server
 //! --test engine_convergence --release`.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod sync_app;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,8 +108,8 @@ fn pick(ids: &[Uuid], n: usize) -> Option<Uuid> {
     (!ids.is_empty()).then(|| ids[n % ids.len()])
 }
 
-fn run(devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
-    let server = server();
+fn run(backend: Backend, devices: usize, steps: &[Step]) -> Result<(), TestCaseError> {
+    let server = server_on(backend);
     let clients: Vec<Client> = (0..devices).map(|_| Client::new(&server)).collect();
     let answers = Answers::default();
     let mut names = 0u64;
@@ -273,6 +278,21 @@ proptest! {
         devices in 2usize..=4,
         steps in proptest::collection::vec(step(), 1..40),
     ) {
-        run(devices, &steps)?;
+        run(Backend::Sqlite, devices, &steps)?;
+    }
+}
+
+// On PostgreSQL a case creates a database of its own, so a quarter of the cases run.
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases().div_ceil(4)))]
+
+    #[test]
+    fn devices_syncing_through_faults_converge_on_the_server_on_postgres(
+        devices in 2usize..=4,
+        steps in proptest::collection::vec(step(), 1..40),
+    ) {
+        if let Some(backend) = Backend::postgres() {
+            run(backend, devices, &steps)?;
+        }
     }
 }

@@ -7,6 +7,8 @@
 //! then dawdles, so the parent's kill lands between an answer and its local transaction (or
 //! inside it).
 
+#[macro_use]
+mod backends;
 mod sync_app;
 
 use std::io::{BufRead, BufReader};

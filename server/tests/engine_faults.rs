@@ -2,6 +2,10 @@
 //! after the server applied a push, a 500, a dropped pull. Afterwards: no duplicate, no lost
 //! mutation, no skipped change.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod sync_app;
 
 use sync_app::*;
@@ -45,9 +49,8 @@ impl<T: Transport> Transport for PushOnly<T> {
 
 const ENTITIES: [&str; 2] = ["project", "task"];
 
-#[test]
-fn a_push_whose_response_was_lost_is_sent_again_and_applied_once() {
-    let server = server();
+fn a_push_whose_response_was_lost_is_sent_again_and_applied_once(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     let p = a.db.insert(&project("P")).unwrap();
     let t = a.db.insert(&task(p.id, "T")).unwrap();
@@ -94,9 +97,8 @@ fn a_push_whose_response_was_lost_is_sent_again_and_applied_once() {
     }
 }
 
-#[test]
-fn a_lost_response_then_a_pull_of_the_applied_change_settles_without_a_conflict() {
-    let server = server();
+fn a_lost_response_then_a_pull_of_the_applied_change_settles_without_a_conflict(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     let p = a.db.insert(&project("P")).unwrap();
     a.sync();
@@ -120,9 +122,8 @@ fn a_lost_response_then_a_pull_of_the_applied_change_settles_without_a_conflict(
     );
 }
 
-#[test]
-fn a_500_applies_nothing_backs_off_and_the_next_sync_pushes() {
-    let server = server();
+fn a_500_applies_nothing_backs_off_and_the_next_sync_pushes(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     a.db.insert(&project("P")).unwrap();
     let faulty = FaultyTransport::scripted(&a.transport, [None, Some(Fault::ServerError)]);
@@ -135,9 +136,10 @@ fn a_500_applies_nothing_backs_off_and_the_next_sync_pushes() {
     assert_eq!(server_records(&server, &ENTITIES).len(), 1);
 }
 
-#[test]
-fn a_dropped_pull_stops_cleanly_and_the_next_sync_resumes_from_the_stored_cursors() {
-    let server = server();
+fn a_dropped_pull_stops_cleanly_and_the_next_sync_resumes_from_the_stored_cursors(
+    backend: Backend,
+) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     let p = a.db.insert(&project("P")).unwrap();
     a.db.transaction(|tx| {
@@ -167,9 +169,8 @@ fn a_dropped_pull_stops_cleanly_and_the_next_sync_resumes_from_the_stored_cursor
     assert_eq!(b.db.query::<Task>().count().unwrap(), 250);
 }
 
-#[test]
-fn a_change_made_after_a_lost_response_survives_even_under_server_wins() {
-    let server = server();
+fn a_change_made_after_a_lost_response_survives_even_under_server_wins(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     let memo = a.db.insert(&MemoServer::new("v1", "")).unwrap();
     a.sync();
@@ -201,3 +202,11 @@ fn a_change_made_after_a_lost_response_survives_even_under_server_wins() {
         "v3"
     );
 }
+
+on_both_backends!(
+    a_push_whose_response_was_lost_is_sent_again_and_applied_once,
+    a_lost_response_then_a_pull_of_the_applied_change_settles_without_a_conflict,
+    a_500_applies_nothing_backs_off_and_the_next_sync_pushes,
+    a_dropped_pull_stops_cleanly_and_the_next_sync_resumes_from_the_stored_cursors,
+    a_change_made_after_a_lost_response_survives_even_under_server_wins,
+);

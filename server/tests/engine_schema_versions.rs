@@ -4,6 +4,10 @@
 //! fields' values to the records it pulled before. (A client newer than the server:
 //! `engine_sync.rs`, `a_client_newer_than_the_server_is_refused_clearly_and_keeps_its_queue`.)
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod sync_app;
 
 use std::sync::Arc;
@@ -11,9 +15,8 @@ use std::sync::Arc;
 use sync_app::*;
 use syncwright::{Database, ManualClock, SyncStatus};
 
-#[test]
-fn an_older_clients_push_keeps_the_fields_it_does_not_know() {
-    let server = server();
+fn an_older_clients_push_keeps_the_fields_it_does_not_know(backend: Backend) {
+    let server = server_on(backend);
     let new = Client::new(&server);
     let old = Client::at_version(&server, 1);
     let p = new
@@ -58,9 +61,8 @@ fn an_older_clients_push_keeps_the_fields_it_does_not_know() {
     assert_eq!(on_server[&("project".to_owned(), p.id)].2["budget"], 500);
 }
 
-#[test]
-fn a_create_from_an_older_client_gets_the_newer_fields_defaults() {
-    let server = server();
+fn a_create_from_an_older_client_gets_the_newer_fields_defaults(backend: Backend) {
+    let server = server_on(backend);
     let old = Client::at_version(&server, 1);
     let p = old
         .db
@@ -161,3 +163,8 @@ fn after_an_upgrade_records_pulled_before_get_the_new_fields_values() {
     drop(upgraded);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+on_both_backends!(
+    an_older_clients_push_keeps_the_fields_it_does_not_know,
+    a_create_from_an_older_client_gets_the_newer_fields_defaults,
+);

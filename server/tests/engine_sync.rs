@@ -1,6 +1,10 @@
 //! The sync engine end to end through the in-process server: pull and apply, push and settle,
 //! paging, parents before children, rejections and refusals.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod sync_app;
 
 use std::sync::Arc;
@@ -56,9 +60,8 @@ fn task(project_id: Uuid, title: &str) -> Task {
     }
 }
 
-#[test]
-fn records_created_on_one_device_arrive_on_another_synced_and_unqueued() {
-    let server = server();
+fn records_created_on_one_device_arrive_on_another_synced_and_unqueued(backend: Backend) {
+    let server = server_on(backend);
     let (a, b) = (Client::new(&server), Client::new(&server));
     let p = a.db.insert(&project("Harbour bridge")).unwrap();
     let t = a.db.insert(&task(p.id, "Check bolts")).unwrap();
@@ -82,9 +85,8 @@ fn records_created_on_one_device_arrive_on_another_synced_and_unqueued() {
     assert_eq!(a.sync().pulled, 0);
 }
 
-#[test]
-fn an_update_sends_only_the_fields_it_changed_on_its_base_version() {
-    let server = server();
+fn an_update_sends_only_the_fields_it_changed_on_its_base_version(backend: Backend) {
+    let server = server_on(backend);
     let (a, b) = (Client::new(&server), Client::new(&server));
     let p = a.db.insert(&project("Old")).unwrap();
     a.sync();
@@ -107,9 +109,8 @@ fn an_update_sends_only_the_fields_it_changed_on_its_base_version() {
     assert_eq!(at_a.data, at_b.data);
 }
 
-#[test]
-fn deletes_arrive_as_tombstones() {
-    let server = server();
+fn deletes_arrive_as_tombstones(backend: Backend) {
+    let server = server_on(backend);
     let (a, b) = (Client::new(&server), Client::new(&server));
     let p = a.db.insert(&project("Doomed")).unwrap();
     a.sync();
@@ -127,9 +128,8 @@ fn deletes_arrive_as_tombstones() {
     assert_eq!(tomb.sync_status, SyncStatus::Synced);
 }
 
-#[test]
-fn ten_thousand_records_pull_in_exactly_twenty_pages_of_500() {
-    let server = server();
+fn ten_thousand_records_pull_in_exactly_twenty_pages_of_500(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     let p = a.db.insert(&project("Big")).unwrap();
     a.db.transaction(|tx| {
@@ -151,9 +151,8 @@ fn ten_thousand_records_pull_in_exactly_twenty_pages_of_500() {
     assert_eq!(b.db.query::<Task>().count().unwrap(), 9_999);
 }
 
-#[test]
-fn a_thousand_queued_mutations_push_in_ceil_n_over_batch_round_trips() {
-    let server = server();
+fn a_thousand_queued_mutations_push_in_ceil_n_over_batch_round_trips(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     a.db.transaction(|tx| {
         for i in 0..1_000 {
@@ -171,9 +170,8 @@ fn a_thousand_queued_mutations_push_in_ceil_n_over_batch_round_trips() {
     assert_eq!(a.db.status().unwrap().pending, 0);
 }
 
-#[test]
-fn a_mutation_the_server_rejects_fails_with_its_reason_and_the_rest_syncs() {
-    let server = server();
+fn a_mutation_the_server_rejects_fails_with_its_reason_and_the_rest_syncs(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     // A task whose project the server never got (its create was dropped from the queue).
     let orphan_parent = a.db.insert(&project("never sent")).unwrap();
@@ -253,9 +251,8 @@ impl tracing::Subscriber for &'static SpanCounts {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
-#[test]
-fn each_run_records_its_counts_in_a_tracing_span() {
-    let server = server();
+fn each_run_records_its_counts_in_a_tracing_span(backend: Backend) {
+    let server = server_on(backend);
     let a = Client::new(&server);
     let p = a.db.insert(&project("P")).unwrap();
     a.db.insert(&task(p.id, "T")).unwrap();
@@ -267,3 +264,13 @@ fn each_run_records_its_counts_in_a_tracing_span() {
     assert_eq!(recorded.get("pulled"), Some(&0), "{recorded:?}");
     assert_eq!(recorded.get("conflicts"), Some(&0), "{recorded:?}");
 }
+
+on_both_backends!(
+    records_created_on_one_device_arrive_on_another_synced_and_unqueued,
+    an_update_sends_only_the_fields_it_changed_on_its_base_version,
+    deletes_arrive_as_tombstones,
+    ten_thousand_records_pull_in_exactly_twenty_pages_of_500,
+    a_thousand_queued_mutations_push_in_ceil_n_over_batch_round_trips,
+    a_mutation_the_server_rejects_fails_with_its_reason_and_the_rest_syncs,
+    each_run_records_its_counts_in_a_tracing_span,
+);

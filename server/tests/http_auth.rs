@@ -1,6 +1,8 @@
 //! Authentication: no token or an unknown one is 401 with a JSON message and applies nothing;
 //! tokens never reach the logs; the tokens file stores hashes and says where it is wrong.
 
+#[macro_use]
+mod backends;
 mod common;
 mod http_support;
 

@@ -1,6 +1,8 @@
 //! Every bad request over HTTP: its status, the protocol's JSON error naming the problem, and
 //! that nothing of it was applied (a pull afterwards finds only what was there before).
 
+#[macro_use]
+mod backends;
 mod common;
 mod http_support;
 

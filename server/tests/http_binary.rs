@@ -1,6 +1,8 @@
 //! The `syncwright-server` binary: starts with the README's command and answers /health, stops
 //! on SIGTERM, hashes tokens, and says clearly what is wrong with its arguments.
 
+#[macro_use]
+mod backends;
 mod common;
 mod http_support;
 
@@ -163,6 +165,45 @@ fn an_unwritable_database_path_is_a_clear_error() {
             "writable",
         ],
     );
+}
+
+#[test]
+fn an_unreachable_postgres_database_is_a_clear_error_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1.
+    let output = run_with(
+        dir.path(),
+        &[("--db", "postgres://sync:s3cret@127.0.0.1:1/sync")],
+    );
+    assert_fails_saying(
+        &output,
+        &[
+            "cannot use the database `postgres://sync:***@127.0.0.1:1/sync`",
+            "cannot connect",
+            "check that PostgreSQL runs at that address",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("s3cret"), "the password leaked: {stderr}");
+}
+
+#[test]
+fn the_binary_serves_from_postgres() {
+    let Some(pg) = backends::postgres() else {
+        return;
+    };
+    let database = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.toml");
+    std::fs::write(&tokens, tokens_file(&["ana"])).unwrap();
+    let server = Binary::start(Path::new(&database.url), &tokens);
+    assert!(
+        server.log.iter().any(|line| line.contains("postgres://")),
+        "the log names the database: {:?}",
+        server.log
+    );
+    let transport = syncwright::sync::http::HttpTransport::new(server.url(), token_of("ana"));
+    assert!(pull_all(&transport, 1, &["project"]).is_empty());
 }
 
 /// The lines of the first ```sh block after `heading` in the workspace README.

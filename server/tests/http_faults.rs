@@ -2,6 +2,10 @@
 //! server applied the push, a server slower than the client's timeout, a 5xx, no server at all,
 //! and the real binary killed and restarted mid-push. Nothing is lost, nothing doubled.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod common;
 mod http_support;
 
@@ -64,9 +68,8 @@ fn assert_exactly(transport: &impl Transport, schema_version: u32, batch: &[Muta
     );
 }
 
-#[test]
-fn a_response_cut_after_the_push_applied_is_retried_and_deduplicated() {
-    let server = TestServer::start();
+fn a_response_cut_after_the_push_applied_is_retried_and_deduplicated(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let proxy = Proxy::start(server.addr, ProxyFault::CutResponse);
     let batch = PushRequest::new(1, creates(20, 1));
     let through_proxy = HttpTransport::new(proxy.url(), token_of("ana"));
@@ -84,9 +87,10 @@ fn a_response_cut_after_the_push_applied_is_retried_and_deduplicated() {
     assert_exactly(&server.transport("ana"), 1, &batch.mutations);
 }
 
-#[test]
-fn a_server_slower_than_the_clients_timeout_is_retry_later_and_the_retry_is_deduplicated() {
-    let server = TestServer::start();
+fn a_server_slower_than_the_clients_timeout_is_retry_later_and_the_retry_is_deduplicated(
+    backend: Backend,
+) {
+    let server = TestServer::start_on(backend);
     let proxy = Proxy::start(server.addr, ProxyFault::Delay(Duration::from_secs(3)));
     let batch = PushRequest::new(1, creates(5, 1));
     let impatient =
@@ -289,9 +293,8 @@ fn a_2xx_whose_body_is_not_the_answer_is_retry_later() {
     }
 }
 
-#[test]
-fn a_request_body_cut_mid_way_applies_nothing() {
-    let server = TestServer::start();
+fn a_request_body_cut_mid_way_applies_nothing(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let body = serde_json::to_vec(&PushRequest::new(1, creates(10, 1))).unwrap();
     let mut stream = TcpStream::connect(server.addr).unwrap();
     let head = format!(
@@ -368,3 +371,9 @@ fn a_push_over_the_servers_request_timeout_is_503_and_still_applied_whole_once()
     std::thread::sleep(Duration::from_millis(800));
     assert_exactly(&server.transport("ana"), 1, &batch.mutations);
 }
+
+on_both_backends!(
+    a_response_cut_after_the_push_applied_is_retried_and_deduplicated,
+    a_server_slower_than_the_clients_timeout_is_retry_later_and_the_retry_is_deduplicated,
+    a_request_body_cut_mid_way_applies_nothing,
+);

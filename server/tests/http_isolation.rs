@@ -1,6 +1,10 @@
 //! Who may see what, over HTTP: bob can neither pull, overwrite nor delete ana's records, and
 //! every answer he gets is the one he would get for an id that does not exist.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod common;
 mod http_support;
 
@@ -74,9 +78,8 @@ fn rejection_without_id(outcome: Outcome, id: Uuid) -> String {
     }
 }
 
-#[test]
-fn bob_pulls_none_of_anas_records() {
-    let server = TestServer::start();
+fn bob_pulls_none_of_anas_records(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let ana = anas_data(&server);
     let answer = post_json(
         &server.url(),
@@ -115,9 +118,8 @@ fn bob_pulls_none_of_anas_records() {
     assert_unchanged(&server, &ana);
 }
 
-#[test]
-fn bobs_update_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record() {
-    let server = TestServer::start();
+fn bobs_update_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let ana = anas_data(&server);
     let missing = Uuid::new_v4();
     let on_anas = bobs_push(
@@ -136,9 +138,8 @@ fn bobs_update_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record()
     assert_unchanged(&server, &ana);
 }
 
-#[test]
-fn bobs_delete_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record() {
-    let server = TestServer::start();
+fn bobs_delete_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let ana = anas_data(&server);
     let missing = Uuid::new_v4();
     let on_anas = bobs_push(&server, common::delete("task", ana.task, 1, 1));
@@ -150,9 +151,10 @@ fn bobs_delete_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record()
     assert_unchanged(&server, &ana);
 }
 
-#[test]
-fn bobs_task_under_anas_project_is_rejected_exactly_like_one_under_a_missing_project() {
-    let server = TestServer::start();
+fn bobs_task_under_anas_project_is_rejected_exactly_like_one_under_a_missing_project(
+    backend: Backend,
+) {
+    let server = TestServer::start_on(backend);
     let ana = anas_data(&server);
     let missing = Uuid::new_v4();
     let task = |project: Uuid| {
@@ -172,9 +174,8 @@ fn bobs_task_under_anas_project_is_rejected_exactly_like_one_under_a_missing_pro
     assert_unchanged(&server, &ana);
 }
 
-#[test]
-fn bobs_create_with_anas_id_makes_his_own_record_and_leaves_hers_alone() {
-    let server = TestServer::start();
+fn bobs_create_with_anas_id_makes_his_own_record_and_leaves_hers_alone(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let ana = anas_data(&server);
     let outcome = bobs_push(
         &server,
@@ -196,9 +197,8 @@ fn bobs_create_with_anas_id_makes_his_own_record_and_leaves_hers_alone() {
     assert_unchanged(&server, &ana);
 }
 
-#[test]
-fn bob_replaying_anas_idempotency_key_does_not_get_her_answer() {
-    let server = TestServer::start();
+fn bob_replaying_anas_idempotency_key_does_not_get_her_answer(backend: Backend) {
+    let server = TestServer::start_on(backend);
     let ana = anas_data(&server);
     let rename = common::update("project", ana.project, 1, 1, json!({ "name": "Quay" }));
     server
@@ -213,3 +213,12 @@ fn bob_replaying_anas_idempotency_key_does_not_get_her_answer() {
     );
     assert_eq!(pull_all(&server.transport("ana"), 2, &ENTITIES), anas_after);
 }
+
+on_both_backends!(
+    bob_pulls_none_of_anas_records,
+    bobs_update_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record,
+    bobs_delete_of_anas_record_is_rejected_exactly_like_one_of_a_missing_record,
+    bobs_task_under_anas_project_is_rejected_exactly_like_one_under_a_missing_project,
+    bobs_create_with_anas_id_makes_his_own_record_and_leaves_hers_alone,
+    bob_replaying_anas_idempotency_key_does_not_get_her_answer,
+);

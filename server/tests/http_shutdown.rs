@@ -1,6 +1,8 @@
 //! Graceful shutdown: a push in progress when the server is told to stop is answered and its
 //! batch kept; new connections are no longer accepted; SIGTERM stops the real binary cleanly.
 
+#[macro_use]
+mod backends;
 mod common;
 mod http_support;
 

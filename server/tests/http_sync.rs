@@ -3,6 +3,10 @@
 //! through a proxy that drops requests and cuts answers, the real binary killed and restarted
 //! while an engine pushes, and a wrong token stopping the engine with its queue untouched.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 mod common;
 mod conflict_scenes;
 mod http_support;
@@ -42,57 +46,65 @@ fn sync_app_server() -> TestServer {
     TestServer::serve(Arc::new(core), &USERS, HttpConfig::default(), dir, db)
 }
 
-fn over_http() -> OverHttp {
-    OverHttp(sync_app_server())
+/// The sync app over HTTP with its state in a fresh `backend` database (SQLite: a file).
+fn sync_app_server_on(backend: Backend) -> TestServer {
+    match backend {
+        Backend::Sqlite => sync_app_server(),
+        postgres => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("unused.db");
+            let core = Server::new(sync_app::catalog(), postgres.storage());
+            TestServer::serve(Arc::new(core), &USERS, HttpConfig::default(), dir, db)
+        }
+    }
 }
 
-#[test]
-fn lww_keeps_the_later_write_in_both_orders() {
-    conflict_scenes::lww_keeps_the_later_write_in_both_orders(over_http);
+fn over_http(backend: Backend) -> OverHttp {
+    OverHttp(sync_app_server_on(backend))
 }
 
-#[test]
-fn lww_ties_go_to_the_server() {
-    conflict_scenes::lww_ties_go_to_the_server(over_http);
+fn lww_keeps_the_later_write_in_both_orders(backend: Backend) {
+    conflict_scenes::lww_keeps_the_later_write_in_both_orders(|| over_http(backend));
 }
 
-#[test]
-fn lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock() {
-    conflict_scenes::lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(over_http);
+fn lww_ties_go_to_the_server(backend: Backend) {
+    conflict_scenes::lww_ties_go_to_the_server(|| over_http(backend));
 }
 
-#[test]
-fn server_wins_keeps_whatever_reached_the_server_first() {
-    conflict_scenes::server_wins_keeps_whatever_reached_the_server_first(over_http);
+fn lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(backend: Backend) {
+    conflict_scenes::lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(|| {
+        over_http(backend)
+    });
 }
 
-#[test]
-fn client_wins_keeps_the_change_of_the_device_that_syncs_last() {
-    conflict_scenes::client_wins_keeps_the_change_of_the_device_that_syncs_last(over_http);
+fn server_wins_keeps_whatever_reached_the_server_first(backend: Backend) {
+    conflict_scenes::server_wins_keeps_whatever_reached_the_server_first(|| over_http(backend));
 }
 
-#[test]
-fn field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field() {
+fn client_wins_keeps_the_change_of_the_device_that_syncs_last(backend: Backend) {
+    conflict_scenes::client_wins_keeps_the_change_of_the_device_that_syncs_last(|| {
+        over_http(backend)
+    });
+}
+
+fn field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(backend: Backend) {
     conflict_scenes::field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(
-        over_http,
+        || over_http(backend),
     );
 }
 
-#[test]
-fn manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution() {
+fn manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(backend: Backend) {
     conflict_scenes::manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(
-        over_http,
+        || over_http(backend),
     );
 }
 
-#[test]
-fn manual_resolution_by_choosing_a_side() {
-    conflict_scenes::manual_resolution_by_choosing_a_side(over_http);
+fn manual_resolution_by_choosing_a_side(backend: Backend) {
+    conflict_scenes::manual_resolution_by_choosing_a_side(|| over_http(backend));
 }
 
-#[test]
-fn a_push_answered_conflict_is_resolved_by_the_strategy() {
-    conflict_scenes::a_push_answered_conflict_is_resolved_by_the_strategy(over_http);
+fn a_push_answered_conflict_is_resolved_by_the_strategy(backend: Backend) {
+    conflict_scenes::a_push_answered_conflict_is_resolved_by_the_strategy(|| over_http(backend));
 }
 
 #[test]
@@ -164,8 +176,8 @@ fn pushes_through(proxy: &Proxy) -> Vec<(PushRequest, PushResponse)> {
 /// sync, a third of the time through a proxy that drops one request in four and cuts one
 /// answer in four; then everyone syncs cleanly until quiet.
 /// Returns how many syncs a fault stopped.
-fn converge(seed: u64, devices: usize, steps: usize) -> usize {
-    let server = sync_app_server();
+fn converge(backend: Backend, seed: u64, devices: usize, steps: usize) -> usize {
+    let server = sync_app_server_on(backend);
     let faulty = Proxy::start(server.addr, ProxyFault::Seeded { seed, one_in: 4 });
     let clean = Proxy::start(server.addr, ProxyFault::Delay(Duration::ZERO));
     let clients: Vec<_> = (0..devices)
@@ -308,12 +320,11 @@ fn converge(seed: u64, devices: usize, steps: usize) -> usize {
     stopped
 }
 
-#[test]
-fn devices_syncing_over_http_through_faults_converge_on_the_server() {
+fn devices_syncing_over_http_through_faults_converge_on_the_server(backend: Backend) {
     // Bounded: 8 seeded cases of 40 steps (the in-process property runs 256 random ones).
     let started = Instant::now();
     let stopped: usize = (1..=8)
-        .map(|seed| converge(seed, 2 + (seed as usize % 3), 40))
+        .map(|seed| converge(backend, seed, 2 + (seed as usize % 3), 40))
         .sum();
     assert!(
         stopped > 0,
@@ -442,3 +453,16 @@ fn the_binary_killed_and_restarted_while_an_engine_pushes_deduplicates_the_retri
         "no kill landed inside the sync; the test proved nothing"
     );
 }
+
+on_both_backends!(
+    lww_keeps_the_later_write_in_both_orders,
+    lww_ties_go_to_the_server,
+    lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock,
+    server_wins_keeps_whatever_reached_the_server_first,
+    client_wins_keeps_the_change_of_the_device_that_syncs_last,
+    field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field,
+    manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution,
+    manual_resolution_by_choosing_a_side,
+    a_push_answered_conflict_is_resolved_by_the_strategy,
+    devices_syncing_over_http_through_faults_converge_on_the_server,
+);

@@ -1,6 +1,8 @@
 //! Pulls: paging, commit order (a parent before its child), catch-ups that miss nothing,
 //! tombstones, schema projection, cursors, isolation.
 
+#[macro_use]
+mod backends;
 mod common;
 
 use std::collections::HashSet;

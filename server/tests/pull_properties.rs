@@ -2,6 +2,8 @@
 //! client a parent before its child, and once it has pulled to the end it holds exactly the
 //! server's records, each at its latest version.
 
+#[macro_use]
+mod backends;
 mod common;
 
 use std::collections::{BTreeMap, HashSet};

@@ -1,5 +1,7 @@
 //! Pushes: idempotency, conflicts, validation, schema versions, isolation.
 
+#[macro_use]
+mod backends;
 mod common;
 
 use common::*;

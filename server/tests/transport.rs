@@ -1,6 +1,8 @@
 //! The in-process transport and each injected fault: what reaches the server, what the client
 //! sees, and that a retry with the same keys applies everything exactly once.
 
+#[macro_use]
+mod backends;
 mod common;
 
 use std::sync::Arc;

@@ -2,11 +2,12 @@
 //!
 //! The stages follow the generator's: **read** the existing schema (a SQLite file opened
 //! read-only, a Room export or a Drift dump, all into one [`ImportedSchema`]), **check** that
-//! it can be adopted, **render** the entity specs, the import snapshot, the adoption migration
-//! and `syncwright.toml`, and **write** them all or nothing. `docs/adoption.md` explains
-//! identity and the runtime's side.
+//! it can be adopted, **render** the entity specs (each marked `adopted = true`), the import
+//! snapshot and `syncwright.toml`, and **write** them all or nothing. The adoption migration
+//! is the project's first release (`syncwright migrate new adopt`), rendered like every
+//! release from the model (`render::adoption`). `docs/adoption.md` explains identity and the
+//! runtime's side.
 
-pub mod adoption;
 pub mod compare;
 pub mod drift;
 pub mod room;
@@ -20,8 +21,28 @@ use crate::output::{OutputFile, WriteOutcome};
 use crate::parse::project::PROJECT_FILE;
 use crate::{Error, Result};
 
-pub use adoption::ExistingRows;
 pub use schema::ImportedSchema;
+
+use crate::model::ADOPTED_SYNC_PREFIX;
+
+/// How existing rows start after adoption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExistingRows {
+    /// Every existing row is pushed once.
+    Pending,
+    /// Every existing row is already on the server.
+    Synced,
+}
+
+impl ExistingRows {
+    /// The `sync_status` value existing rows get (`[adopted] existing_rows`).
+    pub fn status(self) -> &'static str {
+        match self {
+            ExistingRows::Pending => "pending",
+            ExistingRows::Synced => "synced",
+        }
+    }
+}
 
 /// Where the schema to adopt comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,8 +66,6 @@ impl ImportSource {
 
 /// The snapshot of the adopted schema, relative to the project folder.
 pub const SNAPSHOT_FILE: &str = "schema/import.json";
-/// The adoption migration, relative to the project folder.
-pub const ADOPTION_FILE: &str = "schema/adopt.sql";
 
 /// What `import` wrote.
 #[derive(Debug)]
@@ -107,14 +126,12 @@ fn adoption_problems(schema: &ImportedSchema) -> Vec<String> {
             if column
                 .name
                 .to_ascii_lowercase()
-                .starts_with(adoption::SYNC_PREFIX)
+                .starts_with(ADOPTED_SYNC_PREFIX)
             {
                 problems.push(format!(
                     "table `{}` column `{}`: names starting with `{}` are syncwright's sync \
                      columns; rename the column in the app first",
-                    table.name,
-                    column.name,
-                    adoption::SYNC_PREFIX
+                    table.name, column.name, ADOPTED_SYNC_PREFIX
                 ));
             }
         }
@@ -133,9 +150,9 @@ pub fn render_project(
         path: project.join(PROJECT_FILE),
         contents: format!(
             "# Adopted from `{from}` by `syncwright import`: the first release adopts the app's\n\
-             # existing tables (see `{ADOPTION_FILE}`) instead of creating them.\n\
+             # existing tables as they are (`syncwright migrate new adopt` writes it).\n\
              [schema]\nversion = 1\nentities = [\"schema/*.toml\"]\n\n\
-             [adopted]\nfrom = {}\nsnapshot = \"{SNAPSHOT_FILE}\"\nmigration = \"{ADOPTION_FILE}\"\n\
+             [adopted]\nfrom = {}\nsnapshot = \"{SNAPSHOT_FILE}\"\n\
              existing_rows = \"{}\"\n",
             spec::toml_string(from),
             rows.status()
@@ -153,16 +170,12 @@ pub fn render_project(
         path: project.join(SNAPSHOT_FILE),
         contents: schema.to_json(),
     });
-    files.push(OutputFile {
-        path: project.join(ADOPTION_FILE),
-        contents: adoption::render_adoption(schema, rows),
-    });
     files
 }
 
 /// Reads `source` and writes an adopted project into the folder `project`: a
-/// `syncwright.toml` marked `[adopted]`, one entity spec per table, the import snapshot and
-/// the adoption migration. The source is never written; a folder that already holds a
+/// `syncwright.toml` marked `[adopted]`, one entity spec per table (marked `adopted = true`)
+/// and the import snapshot. The source is never written; a folder that already holds a
 /// project is refused, and nothing is written when anything fails.
 pub fn import(source: &ImportSource, project: &Path, rows: ExistingRows) -> Result<ImportReport> {
     let config = project.join(PROJECT_FILE);

@@ -112,6 +112,7 @@ pub fn render_spec(table: &ImportedTable, from: &str) -> String {
     let _ = writeln!(out, "\n[entity]");
     let _ = writeln!(out, "name = {}", toml_string(&entity_name(&table.name)));
     let _ = writeln!(out, "table = {}", toml_string(&table.name));
+    let _ = writeln!(out, "{} = true", crate::symbol::ADOPTED);
     let _ = writeln!(out, "\n[fields]");
     for column in &table.columns {
         let _ = writeln!(out, "{}", render_field(table, column));

@@ -12,6 +12,7 @@ use crate::parse::project::{ProjectConfig, parse_project};
 use crate::parse::rust_source::parse_source;
 use crate::validate::validate;
 
+mod adopted;
 mod files;
 
 use files::{expand_globs, read_spec};
@@ -79,6 +80,7 @@ pub fn load_project(config_path: &Path) -> Result<LoadedProject> {
             .entities
             .extend(entities.into_iter().map(|e| e.entity));
     }
+    adopted::link(&config, &mut sources, &mut schema.entities, &mut diags);
     validate(&schema, &mut diags);
     if !diags.is_empty() {
         return Err(Error::invalid(sources, diags));

@@ -369,6 +369,8 @@ impl KeyReader {
             table,
             conflict: self.conflict(diags),
             deprecated: self.bool(symbol::DEPRECATED, diags),
+            adopted: self.bool(symbol::ADOPTED, diags),
+            adoption: None,
             name,
             fields: Vec::new(),
             indexes: Vec::new(),

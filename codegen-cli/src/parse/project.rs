@@ -46,6 +46,55 @@ pub struct ProjectConfig {
     pub migrations_dir: PathBuf,
     /// Directory for Rust structs generated from TOML specs, if wanted.
     pub rust_dir: Option<PathBuf>,
+    /// `[adopted]`: the project adopts an existing app's tables (`syncwright import`).
+    pub adopted: Option<AdoptedConfig>,
+}
+
+/// `[adopted]` of `syncwright.toml`, written by `syncwright import`.
+#[derive(Clone, Debug)]
+pub struct AdoptedConfig {
+    /// The import snapshot (`schema/import.json`), relative to the project folder.
+    pub snapshot: Located<String>,
+    /// How existing rows start: `pending` or `synced`.
+    pub existing_rows: Located<String>,
+}
+
+/// Reads `[adopted]`: `snapshot` is required, `existing_rows` is `pending` or `synced`.
+fn parse_adopted(
+    table: &KeyReader,
+    file: FileId,
+    diags: &mut Diagnostics,
+) -> Option<AdoptedConfig> {
+    let snapshot = table.string(symbol::SNAPSHOT, diags);
+    if snapshot.is_none() && table.get(symbol::SNAPSHOT).is_none() {
+        diags.push(
+            Diagnostic::error(
+                Origin::file(file, 0..0),
+                format!("`[adopted]` in `{PROJECT_FILE}` has no `snapshot`"),
+            )
+            .help("add `snapshot = \"schema/import.json\"`, the import snapshot `syncwright import` wrote"),
+        );
+    }
+    let existing_rows = table
+        .string(symbol::EXISTING_ROWS, diags)
+        .unwrap_or_else(|| Located::new("pending".to_owned(), Origin::Generated));
+    if !symbol::EXISTING_ROWS_VALUES.contains(&existing_rows.value.as_str()) {
+        diags.push(
+            Diagnostic::error(
+                existing_rows.origin.clone(),
+                format!(
+                    "`[adopted]` `existing_rows` must be `pending` or `synced`, found `{}`",
+                    existing_rows.value
+                ),
+            )
+            .help("`pending`: every existing row is pushed once; `synced`: they are already on the server"),
+        );
+        return None;
+    }
+    Some(AdoptedConfig {
+        snapshot: snapshot?,
+        existing_rows,
+    })
 }
 
 impl ProjectConfig {
@@ -96,28 +145,15 @@ pub fn parse_project(
         "`[output]`",
     );
     output.check_keys(symbol::OUTPUT_KEYS, &[], "output", diags);
-    reader(
+    let mut adopted_table = reader(
         file,
         sub_table(file, document, symbol::ADOPTED, &empty, diags),
         "`[adopted]`",
-    )
-    .check_keys(symbol::ADOPTED_KEYS, &[], "adopted", diags);
-    if let Some(adopted) = document.get(symbol::ADOPTED) {
-        // The release pipeline assumes tables it created (an `id` key, unprefixed sync
-        // columns); an adopted project's first release is its adoption migration instead.
-        diags.push(
-            Diagnostic::error(
-                Origin::file(file, adopted.span()),
-                "this project adopts an existing app's tables (`[adopted]`, written by \
-                 `syncwright import`): `generate`, `migrate new`, `check` and `build.rs` do not \
-                 release adopted tables yet",
-            )
-            .help(
-                "apply the adoption migration (`[adopted] migration`) with `syncwright::adopt` \
-                 and check the database with `syncwright inspect` (docs/adoption.md)",
-            ),
-        );
-    }
+    );
+    adopted_table.check_keys(symbol::ADOPTED_KEYS, &[], "adopted", diags);
+    let adopted = document
+        .get(symbol::ADOPTED)
+        .and_then(|_| parse_adopted(&adopted_table, file, diags));
 
     let version = match schema.get(symbol::VERSION) {
         Some(entry) => match &entry.value.raw {
@@ -208,6 +244,7 @@ pub fn parse_project(
         history_dir,
         migrations_dir,
         rust_dir,
+        adopted,
     })
 }
 

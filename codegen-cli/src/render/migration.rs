@@ -33,7 +33,11 @@ pub struct StepView {
 
 /// Renders the migration to `version` named `name`, from the snapshots described by `sources`.
 pub fn migration_sql(version: u32, name: &str, sources: &str, steps: &[Step]) -> String {
-    let description = if version == 1 {
+    let description = if steps.iter().any(|s| matches!(s, Step::Adopt(_))) {
+        format!(
+            "Migration {version} `{name}`: adopts the app's existing tables as schema version {version}."
+        )
+    } else if version == 1 {
         format!("Migration 1 `{name}`: creates schema version 1 on an empty database.")
     } else {
         format!(
@@ -64,6 +68,20 @@ fn view(step: &Step) -> StepView {
             comment: String::new(),
             statements: Vec::new(),
         },
+        Step::Adopt(table) => statements(
+            format!(
+                "`{}`: adopt the app's table for entity `{}`: sync columns, the sync identity of existing rows, sync indexes",
+                table.name, table.entity
+            ),
+            super::adoption::adopt_sql(table),
+        ),
+        Step::LinkAdopted(table) => statements(
+            format!(
+                "`{}`: carry its references to adopted tables as the referenced rows' `_sync_id`",
+                table.name
+            ),
+            super::adoption::link_sql(table),
+        ),
         Step::Deprecate {
             table,
             column: Some(column),
@@ -91,19 +109,26 @@ fn view(step: &Step) -> StepView {
                 "`{table}`: drop field `{}`, deprecated in an earlier version",
                 column.name
             ),
-            vec![format!(
-                "ALTER TABLE {} DROP COLUMN {};",
-                ident(table),
-                ident(&column.name)
-            )],
+            // Its type-check triggers go first: SQLite refuses to drop a column a trigger reads.
+            ddl::drop_type_triggers(table, column)
+                .into_iter()
+                .chain([format!(
+                    "ALTER TABLE {} DROP COLUMN {};",
+                    ident(table),
+                    ident(&column.name)
+                )])
+                .collect(),
         ),
         Step::AddColumn { table, column } => statements(
             format!("`{table}`: add field `{}`", column.name),
-            vec![format!(
+            // The triggers before any backfill, so backfilled values are checked too.
+            std::iter::once(format!(
                 "ALTER TABLE {} ADD COLUMN {};",
                 ident(table),
                 ddl::column_definition(column)
-            )],
+            ))
+            .chain(ddl::type_triggers(table, column))
+            .collect(),
         ),
         Step::Backfill { table, column } => {
             let (from, statement) = backfill(table, column);

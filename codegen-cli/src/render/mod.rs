@@ -3,6 +3,8 @@
 //! Output is deterministic (same model, same bytes) and meant to be read in code review.
 
 #[cfg(feature = "generate")]
+pub mod adoption;
+#[cfg(feature = "generate")]
 pub mod ddl;
 #[cfg(feature = "generate")]
 pub mod migration;
@@ -29,6 +31,11 @@ pub struct TableView {
     pub lines: Vec<String>,
     /// `CREATE INDEX` statements.
     pub indexes: Vec<String>,
+    /// `CREATE TRIGGER` statements checking the values of typed fields.
+    pub triggers: Vec<String>,
+    /// For an adopted table, in `schema.sql`: the app's table as imported and its adoption,
+    /// instead of the `CREATE TABLE` above; empty otherwise.
+    pub adopted: String,
 }
 
 #[cfg(feature = "generate")]
@@ -45,7 +52,26 @@ impl TableView {
                 .iter()
                 .map(|i| ddl::create_index(&table.name, i))
                 .collect(),
+            triggers: ddl::table_triggers(table),
+            adopted: String::new(),
         }
+    }
+
+    /// The view of a table in `schema.sql`: an adopted table is created as the app had it and
+    /// then adopted, so a fresh install and an adopted database have one schema.
+    pub fn fresh(table: &Table) -> Self {
+        let mut view = TableView::new(table);
+        if let Some(adopted) = &table.adopted {
+            let mut statements = vec![format!(
+                "-- Entity `{}` (conflict strategy: {}), adopted from the app's table",
+                table.entity,
+                table.conflict.as_str()
+            )];
+            statements.extend(adoption::imported_table_sql(&adopted.imported));
+            statements.extend(adoption::adopt_sql(table));
+            view.adopted = statements.join("\n");
+        }
+        view
     }
 }
 
@@ -60,6 +86,8 @@ pub struct SchemaSql {
     pub source: String,
     /// Every entity table.
     pub tables: Vec<TableView>,
+    /// The `_sync_ref_` links of adopted tables (after every table exists), each line ended.
+    pub links: String,
 }
 
 /// Renders the fresh-install script for `tables` at `version`.
@@ -68,7 +96,12 @@ pub fn schema_sql(version: u32, source: &str, tables: &[Table]) -> String {
     let template = SchemaSql {
         version,
         source: source.to_string(),
-        tables: tables.iter().map(TableView::new).collect(),
+        tables: tables.iter().map(TableView::fresh).collect(),
+        links: tables
+            .iter()
+            .flat_map(adoption::link_sql)
+            .map(|statement| format!("{statement}\n"))
+            .collect(),
     };
     render(&template)
 }

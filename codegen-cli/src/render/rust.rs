@@ -7,7 +7,9 @@ use std::path::Path;
 use askama::Template;
 
 use crate::diagnostic::{Origin, SourceMap, display_path};
-use crate::model::{ColumnRole, ConflictStrategy, DefaultValue, Entity, Field, FieldType, Table};
+use crate::model::{
+    ColumnRole, ConflictStrategy, DefaultValue, Entity, Field, FieldType, Table, sync_columns_const,
+};
 use crate::naming::{plural, snake_case};
 use crate::symbol;
 
@@ -33,6 +35,19 @@ struct MigrationsRs {
     schema: String,
     steps: Vec<String>,
     entities: Vec<String>,
+    /// `MIGRATIONS`, or `RELEASES` when `MIGRATIONS` wraps them for an adopted project.
+    releases: &'static str,
+    /// For an adopted project: the import snapshot and `existing_rows`, as Rust literals.
+    adoption: Option<(String, String)>,
+}
+
+/// What the build.rs module of an adopted project embeds besides its releases.
+#[derive(Clone, Copy, Debug)]
+pub struct EmbeddedAdoption<'a> {
+    /// The import snapshot's text.
+    pub snapshot: &'a str,
+    /// `[adopted] existing_rows`.
+    pub existing_rows: &'a str,
 }
 
 /// Renders the module that embeds `schema` (fresh install) and `steps` (in version order) at
@@ -45,8 +60,15 @@ pub fn migrations_rs(
     schema: EmbeddedMigration<'_>,
     steps: &[EmbeddedMigration<'_>],
     entities: &[Table],
+    adoption: Option<EmbeddedAdoption<'_>>,
 ) -> String {
     super::render(&MigrationsRs {
+        releases: if adoption.is_some() {
+            "RELEASES"
+        } else {
+            "MIGRATIONS"
+        },
+        adoption: adoption.map(|a| (raw_string(a.snapshot), format!("{:?}", a.existing_rows))),
         source: source.to_string(),
         version,
         schema: migration_literal(schema),
@@ -91,12 +113,13 @@ fn descriptor_literal(table: &Table) -> String {
         })
         .collect();
     format!(
-        "&::syncwright::EntityDescriptor {{\n        name: {:?},\n        table: {:?},\n        conflict: ::syncwright::ConflictStrategy::{},\n        columns: &[\n            {}\n        ],\n        indexes: &[\n            {}\n        ],\n    }}",
+        "&::syncwright::EntityDescriptor {{\n        name: {:?},\n        table: {:?},\n        conflict: ::syncwright::ConflictStrategy::{},\n        columns: &[\n            {}\n        ],\n        indexes: &[\n            {}\n        ],\n        sync: &::syncwright::SyncColumns::{},\n    }}",
         table.entity,
         table.name,
         table.conflict.runtime_variant(),
         columns.join(",\n            "),
         indexes.join(",\n            "),
+        sync_columns_const(table.adopted.is_some()),
     )
 }
 
@@ -130,6 +153,8 @@ struct EntitiesRs {
 }
 
 struct EntityView {
+    /// An adopted entity keeps the app's column names (camelCase too) as field names.
+    adopted: bool,
     name: String,
     table: String,
     path: String,
@@ -171,6 +196,9 @@ fn entity_view(entity: &Entity, sources: &SourceMap, root: &Path) -> EntityView 
     if entity.table.value != plural(name) {
         attrs.push(format!("{} = {:?}", symbol::TABLE, entity.table.value));
     }
+    if entity.is_adopted() {
+        attrs.push(symbol::ADOPTED.to_owned());
+    }
     if entity.conflict.value != ConflictStrategy::default() {
         attrs.push(format!(
             "{} = {:?}",
@@ -203,7 +231,16 @@ fn entity_view(entity: &Entity, sources: &SourceMap, root: &Path) -> EntityView 
         }
         _ => String::from("a spec"),
     };
+    // The app's own columns of an adopted table keep their indexes and keys as the app made
+    // them: `index`, `unique` and `references` there describe, they add nothing.
+    let app_column = |field: &Field| {
+        entity
+            .adoption
+            .as_ref()
+            .is_some_and(|a| a.imported.column(&field.name.value).is_some())
+    };
     EntityView {
+        adopted: entity.is_adopted(),
         name: name.clone(),
         table: entity.table.value.clone(),
         path,
@@ -213,7 +250,7 @@ fn entity_view(entity: &Entity, sources: &SourceMap, root: &Path) -> EntityView 
             .fields
             .iter()
             .filter(|f| !f.is_deprecated())
-            .map(field_view)
+            .map(|f| field_view(f, app_column(f)))
             .collect(),
     }
 }
@@ -222,7 +259,8 @@ fn join(attrs: Vec<String>) -> Option<String> {
     (!attrs.is_empty()).then(|| attrs.join(", "))
 }
 
-fn field_view(field: &Field) -> FieldView {
+/// A field of the struct; `app_column`: an adopted table's own column (see [`entity_view`]).
+fn field_view(field: &Field, app_column: bool) -> FieldView {
     let mut attrs = Vec::new();
     if let Some(default) = &field.default {
         attrs.push(format!(
@@ -231,14 +269,15 @@ fn field_view(field: &Field) -> FieldView {
             default_literal(&default.value)
         ));
     }
-    if field.is_indexed() {
+    if field.is_indexed() && !app_column {
         attrs.push(symbol::INDEX.to_string());
     }
-    if field.is_unique() {
+    if field.is_unique() && !app_column {
         attrs.push(symbol::UNIQUE.to_string());
     }
+    let references = if app_column { &None } else { &field.references };
     let strings = [
-        (symbol::REFERENCES, &field.references),
+        (symbol::REFERENCES, references),
         (symbol::RENAMED_FROM, &field.renamed_from),
         (symbol::BACKFILL, &field.backfill),
     ];

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::ADOPTED_SYNC_PREFIX;
 use crate::model::{DefaultValue, Entity, Field, FieldType, Located, Schema};
 use crate::naming::{did_you_mean, is_identifier, to_identifier};
 use crate::symbol::SYNC_COLUMNS;
@@ -62,6 +63,10 @@ pub fn reserved_names(schema: &Schema, diags: &mut Diagnostics) {
         }
         for field in &entity.fields {
             let name = &field.name.value;
+            if entity.is_adopted() {
+                adopted_field_name(entity, field, diags);
+                continue;
+            }
             if let Some(sync) = SYNC_COLUMNS.iter().find(|s| s.eq_ignore_ascii_case(name)) {
                 diags.push(
                     Diagnostic::error(
@@ -80,6 +85,25 @@ pub fn reserved_names(schema: &Schema, diags: &mut Diagnostics) {
                 );
             }
         }
+    }
+}
+
+/// The fields of an adopted entity keep the app's names (its own `id` or `version` too); the
+/// sync columns are `_sync_`-prefixed there, so only that prefix is reserved.
+fn adopted_field_name(entity: &Entity, field: &Field, diags: &mut Diagnostics) {
+    let name = &field.name.value;
+    if name.to_ascii_lowercase().starts_with(ADOPTED_SYNC_PREFIX) {
+        diags.push(
+            Diagnostic::error(
+                field.name.origin.clone(),
+                format!(
+                    "field `{name}` of adopted entity `{}` uses the prefix `{ADOPTED_SYNC_PREFIX}` of its sync columns",
+                    entity.name.value
+                ),
+            )
+            .label("reserved for sync")
+            .help("rename the field: names starting with `_sync_` are the sync columns of adopted tables"),
+        );
     }
 }
 
@@ -397,8 +421,14 @@ pub fn references_resolve(schema: &Schema, diags: &mut Diagnostics) {
             let Some(target) = &field.references else {
                 continue;
             };
+            // An adopted table's own foreign keys point at the app's keys, whatever their
+            // type; sync carries them as `_sync_ref_` UUID columns beside them.
+            let app_column = entity
+                .adoption
+                .as_ref()
+                .is_some_and(|a| a.imported.column(&field.name.value).is_some());
             if tables.contains(&target.value.as_str()) {
-                if field.ty.value != FieldType::Uuid {
+                if field.ty.value != FieldType::Uuid && !app_column {
                     diags.push(
                         Diagnostic::error(
                             field.ty.origin.clone(),

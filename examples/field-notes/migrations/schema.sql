@@ -14,30 +14,34 @@ CREATE TABLE IF NOT EXISTS "notebooks" (
     "version"     INTEGER NOT NULL DEFAULT 1,  -- sync: bumped on every local write
     "sync_status" TEXT NOT NULL DEFAULT 'pending' CHECK ("sync_status" IN ('synced', 'pending', 'conflict', 'error')),  -- sync: synced | pending | conflict | error
     "title"       TEXT NOT NULL,               -- field `title`: text
-    "archived"    INTEGER NOT NULL DEFAULT 0 CHECK ("archived" IN (0, 1))  -- field `archived`: bool
+    "archived"    INTEGER NOT NULL DEFAULT 0   -- field `archived`: bool
 );
 CREATE UNIQUE INDEX IF NOT EXISTS "unique notebooks(server_id)" ON "notebooks" ("server_id");
 CREATE INDEX IF NOT EXISTS "notebooks(sync_status) where unsynced" ON "notebooks" ("sync_status") WHERE "sync_status" <> 'synced';
 CREATE INDEX IF NOT EXISTS "notebooks(updated_at)" ON "notebooks" ("updated_at");
 CREATE INDEX IF NOT EXISTS "notebooks(is_deleted)" ON "notebooks" ("is_deleted");
+CREATE TRIGGER IF NOT EXISTS "notebooks.archived is bool on insert" BEFORE INSERT ON "notebooks"
+    WHEN NEW."archived" NOT IN (0, 1) BEGIN SELECT RAISE(ABORT, 'notebooks.archived must be 0 or 1'); END;
+CREATE TRIGGER IF NOT EXISTS "notebooks.archived is bool on update" BEFORE UPDATE OF "archived" ON "notebooks"
+    WHEN NEW."archived" NOT IN (0, 1) BEGIN SELECT RAISE(ABORT, 'notebooks.archived must be 0 or 1'); END;
 
 -- Entity `note` (conflict strategy: field_merge)
 CREATE TABLE IF NOT EXISTS "notes" (
-    "id"               TEXT PRIMARY KEY NOT NULL,            -- sync: client-generated UUID
-    "server_id"        TEXT,                                 -- sync: id assigned by the server
+    "id"               TEXT PRIMARY KEY NOT NULL,   -- sync: client-generated UUID
+    "server_id"        TEXT,                        -- sync: id assigned by the server
     "created_at"       INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)),  -- sync: epoch ms, UTC
     "updated_at"       INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)),  -- sync: epoch ms of the last local or pulled change
-    "synced_at"        INTEGER,                              -- sync: epoch ms of the last successful sync
+    "synced_at"        INTEGER,                     -- sync: epoch ms of the last successful sync
     "is_deleted"       INTEGER NOT NULL DEFAULT 0 CHECK ("is_deleted" IN (0, 1)),  -- sync: tombstone (soft delete)
-    "version"          INTEGER NOT NULL DEFAULT 1,           -- sync: bumped on every local write
+    "version"          INTEGER NOT NULL DEFAULT 1,  -- sync: bumped on every local write
     "sync_status"      TEXT NOT NULL DEFAULT 'pending' CHECK ("sync_status" IN ('synced', 'pending', 'conflict', 'error')),  -- sync: synced | pending | conflict | error
     "field_timestamps" TEXT NOT NULL DEFAULT '{}' CHECK (json_valid("field_timestamps")),  -- sync: per-field change times (JSON, epoch ms)
     "notebook_id"      TEXT NOT NULL REFERENCES "notebooks" ("id") DEFERRABLE INITIALLY DEFERRED,  -- field `notebook_id`: uuid
-    "body"             TEXT NOT NULL,                        -- field `body`: text
-    "observed_at"      INTEGER NOT NULL,                     -- field `observed_at`: timestamp (epoch ms, UTC)
-    "tags"             TEXT NOT NULL DEFAULT '[]' CHECK (json_valid("tags")),  -- field `tags`: json
-    "location"         TEXT CHECK (json_valid("location")),  -- field `location`: json
-    "priority"         INTEGER NOT NULL DEFAULT 0            -- field `priority`: integer
+    "body"             TEXT NOT NULL,               -- field `body`: text
+    "observed_at"      INTEGER NOT NULL,            -- field `observed_at`: timestamp (epoch ms, UTC)
+    "tags"             TEXT NOT NULL DEFAULT '[]',  -- field `tags`: json
+    "location"         TEXT,                        -- field `location`: json
+    "priority"         INTEGER NOT NULL DEFAULT 0   -- field `priority`: integer
 );
 CREATE UNIQUE INDEX IF NOT EXISTS "unique notes(server_id)" ON "notes" ("server_id");
 CREATE INDEX IF NOT EXISTS "notes(sync_status) where unsynced" ON "notes" ("sync_status") WHERE "sync_status" <> 'synced';
@@ -46,6 +50,14 @@ CREATE INDEX IF NOT EXISTS "notes(is_deleted)" ON "notes" ("is_deleted");
 CREATE INDEX IF NOT EXISTS "notes(notebook_id)" ON "notes" ("notebook_id");
 CREATE INDEX IF NOT EXISTS "notes(priority)" ON "notes" ("priority");
 CREATE INDEX IF NOT EXISTS "notes(notebook_id,observed_at)" ON "notes" ("notebook_id", "observed_at");
+CREATE TRIGGER IF NOT EXISTS "notes.tags is json on insert" BEFORE INSERT ON "notes"
+    WHEN NOT json_valid(NEW."tags") BEGIN SELECT RAISE(ABORT, 'notes.tags must be valid JSON'); END;
+CREATE TRIGGER IF NOT EXISTS "notes.tags is json on update" BEFORE UPDATE OF "tags" ON "notes"
+    WHEN NOT json_valid(NEW."tags") BEGIN SELECT RAISE(ABORT, 'notes.tags must be valid JSON'); END;
+CREATE TRIGGER IF NOT EXISTS "notes.location is json on insert" BEFORE INSERT ON "notes"
+    WHEN NOT json_valid(NEW."location") BEGIN SELECT RAISE(ABORT, 'notes.location must be valid JSON'); END;
+CREATE TRIGGER IF NOT EXISTS "notes.location is json on update" BEFORE UPDATE OF "location" ON "notes"
+    WHEN NOT json_valid(NEW."location") BEGIN SELECT RAISE(ABORT, 'notes.location must be valid JSON'); END;
 
 -- Entity `reading` (conflict strategy: server_wins)
 CREATE TABLE IF NOT EXISTS "readings" (

@@ -63,13 +63,15 @@ pub(crate) fn read(
         let list = ["created_at", "updated_at", "is_deleted", "sync_status"]
             .into_iter()
             .chain(merge.then_some(FIELD_TIMESTAMPS))
+            .map(|logical| entity.sync_column(logical))
             .chain(entity.columns.iter().map(|c| c.name))
             .map(quote)
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "SELECT {list} FROM {} WHERE \"id\" = ?1",
-            quote(entity.table)
+            "SELECT {list} FROM {} WHERE {} = ?1",
+            quote(entity.table),
+            entity.quoted("id")
         )
     });
     let id_text = id.hyphenated().to_string();
@@ -124,8 +126,10 @@ pub(crate) fn in_conflict(
 ) -> Result<bool> {
     let sql = sql_cache::sql(entity, Shape::InConflict, || {
         format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE \"id\" = ?1 AND \"sync_status\" = 'conflict')",
-            quote(entity.table)
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1 AND {} = 'conflict')",
+            quote(entity.table),
+            entity.quoted("id"),
+            entity.quoted("sync_status")
         )
     });
     conn.prepare_cached(&sql)
@@ -217,8 +221,10 @@ pub(crate) fn set_server_id(
 ) -> Result<()> {
     let sql = sql_cache::sql(entity, Shape::SetServerId, || {
         format!(
-            "UPDATE {} SET \"server_id\" = ?1 WHERE \"id\" = ?2",
-            quote(entity.table)
+            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+            quote(entity.table),
+            entity.quoted("server_id"),
+            entity.quoted("id")
         )
     });
     tx.prepare_cached(&sql)
@@ -238,9 +244,12 @@ pub(crate) fn set_synced(
 ) -> Result<()> {
     let sql = sql_cache::sql(entity, Shape::SetSynced, || {
         format!(
-            "UPDATE {} SET \"server_id\" = ?1, \"sync_status\" = 'synced', \"synced_at\" = ?2 \
-             WHERE \"id\" = ?3",
-            quote(entity.table)
+            "UPDATE {} SET {} = ?1, {} = 'synced', {} = ?2 WHERE {} = ?3",
+            quote(entity.table),
+            entity.quoted("server_id"),
+            entity.quoted("sync_status"),
+            entity.quoted("synced_at"),
+            entity.quoted("id")
         )
     });
     tx.prepare_cached(&sql)
@@ -259,9 +268,12 @@ pub(crate) fn set_status(
 ) -> Result<()> {
     let sql = sql_cache::sql(entity, Shape::SetStatus, || {
         format!(
-            "UPDATE {} SET \"sync_status\" = ?1, \"synced_at\" = CASE WHEN ?1 = 'synced' THEN ?2 \
-             ELSE \"synced_at\" END WHERE \"id\" = ?3",
-            quote(entity.table)
+            "UPDATE {} SET {} = ?1, {synced} = CASE WHEN ?1 = 'synced' THEN ?2 \
+             ELSE {synced} END WHERE {} = ?3",
+            quote(entity.table),
+            entity.quoted("sync_status"),
+            entity.quoted("id"),
+            synced = entity.quoted("synced_at"),
         )
     });
     tx.prepare_cached(&sql)

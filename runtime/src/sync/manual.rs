@@ -109,8 +109,10 @@ impl Database {
             let mut out = Vec::new();
             for entity in &entities {
                 let sql = format!(
-                    "SELECT \"id\" FROM {} WHERE \"sync_status\" = 'conflict' ORDER BY \"id\"",
-                    quote(entity.table)
+                    "SELECT {id} FROM {} WHERE {} = 'conflict' ORDER BY {id}",
+                    quote(entity.table),
+                    entity.quoted("sync_status"),
+                    id = entity.quoted("id"),
                 );
                 let ids: Vec<String> = conn
                     .prepare(&sql)

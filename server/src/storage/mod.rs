@@ -1,13 +1,18 @@
-//! What the server stores, behind a small interface so another database (PostgreSQL) can
-//! follow the embedded SQLite one ([`SqliteStorage`]).
+//! What the server stores, behind a small interface: the embedded SQLite database
+//! ([`SqliteStorage`], the default) or PostgreSQL shared by several server processes
+//! ([`PostgresStorage`]). Both create and upgrade their own tables by versioned steps.
 //!
 //! A backend keeps, per user: the records (their latest state, the sequence number of their
 //! create and of their latest change), one monotonic change sequence, and the first answer to
 //! every idempotency key. All server logic (validation, conflicts, cursors) lives above this
 //! interface; a backend only reads and writes, each [`Storage::write`] in one transaction.
 
+mod postgres;
 mod sqlite;
+mod steps;
 
+pub use postgres::PostgresStorage;
+pub(crate) use postgres::redact as redact_url;
 pub use sqlite::SqliteStorage;
 
 use syncwright::sync::protocol::{FieldTimestamps, Fields, Outcome};
@@ -118,6 +123,25 @@ pub trait Storage: Send + Sync {
     /// A random secret generated once per database; cursors are tagged with it so a cursor
     /// from another server (or another user) is recognised.
     fn secret(&self) -> &[u8];
+}
+
+/// A storage chosen at run time (the `--db` option) is a storage.
+impl<S: Storage + ?Sized> Storage for Box<S> {
+    fn write(
+        &self,
+        user: &str,
+        work: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        (**self).write(user, work)
+    }
+
+    fn read(&self, user: &str, scans: &[Scan], limit: usize) -> Result<ReadPage, StorageError> {
+        (**self).read(user, scans, limit)
+    }
+
+    fn secret(&self) -> &[u8] {
+        (**self).secret()
+    }
 }
 
 /// The operations of one write transaction, all scoped to its user.

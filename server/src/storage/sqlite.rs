@@ -7,12 +7,18 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use syncwright::sync::protocol::Outcome;
 use uuid::Uuid;
 
+use super::steps::{STEPS_TABLE, Step, latest, pending};
 use super::{ReadPage, Scan, Storage, StorageError, StoredRecord, WriteTx};
 
-/// The version of the server's own tables (`PRAGMA user_version`), not the app's schema.
-const STORAGE_VERSION: i64 = 1;
+/// The steps of the server's own tables on SQLite (see [`super::steps`]). `PRAGMA user_version`
+/// mirrors the latest applied step, which is how servers before the steps table recorded it.
+pub(super) const STEPS: &[Step] = &[Step {
+    version: 1,
+    purpose: "records, the per-user change sequences, the answers to idempotency keys",
+    sql: STEP_1,
+}];
 
-const CREATE_TABLES: &str = r#"
+const STEP_1: &str = r#"
 CREATE TABLE server_meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value BLOB NOT NULL
@@ -86,25 +92,13 @@ impl SqliteStorage {
     }
 
     fn init(mut conn: Connection) -> Result<Self, StorageError> {
+        // Immediate: two servers opening one file apply the steps one after the other.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        match version {
-            0 => {
-                tx.execute_batch(CREATE_TABLES)?;
-                tx.execute(
-                    "INSERT INTO server_meta (key, value) VALUES ('cursor_secret', ?1)",
-                    [new_secret()],
-                )?;
-                tx.pragma_update(None, "user_version", STORAGE_VERSION)?;
-            }
-            STORAGE_VERSION => {}
-            newer => {
-                return Err(StorageError::new(format!(
-                    "the database was written by a newer server (storage version {newer}, this \
-                     server knows {STORAGE_VERSION}); run the newer server"
-                )));
-            }
-        }
+        migrate(&tx)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('cursor_secret', ?1)",
+            [new_secret()],
+        )?;
         let secret: Vec<u8> = tx.query_row(
             "SELECT value FROM server_meta WHERE key = 'cursor_secret'",
             [],
@@ -122,6 +116,37 @@ impl SqliteStorage {
         // drop), so the connection is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Brings the server's tables to the latest step, inside the caller's transaction.
+fn migrate(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {STEPS_TABLE} (
+             version    INTEGER PRIMARY KEY NOT NULL,
+             purpose    TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+         )"
+    ))?;
+    let recorded: i64 = tx.query_row(
+        &format!("SELECT COALESCE(MAX(version), 0) FROM {STEPS_TABLE}"),
+        [],
+        |r| r.get(0),
+    )?;
+    // Servers before the steps table kept the version in `user_version` alone.
+    let legacy: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let applied = u32::try_from(recorded.max(legacy)).unwrap_or(u32::MAX);
+    let record = format!("INSERT OR IGNORE INTO {STEPS_TABLE} (version, purpose) VALUES (?1, ?2)");
+    for step in &STEPS[..(applied as usize).min(STEPS.len())] {
+        tx.execute(&record, params![step.version, step.purpose])?;
+    }
+    for step in pending(STEPS, applied)? {
+        tx.execute_batch(step.sql).map_err(|e| {
+            StorageError::new(format!("server tables step {} failed: {e}", step.version))
+        })?;
+        tx.execute(&record, params![step.version, step.purpose])?;
+    }
+    tx.pragma_update(None, "user_version", latest(STEPS))?;
+    Ok(())
 }
 
 fn new_secret() -> Vec<u8> {
@@ -331,4 +356,72 @@ fn to_i64(n: u64) -> i64 {
 
 fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps_recorded(path: &Path) -> Vec<i64> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT version FROM {STEPS_TABLE} ORDER BY version"
+            ))
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_database_records_each_step_once_and_reopening_applies_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let secret = SqliteStorage::open(&path).unwrap().secret().to_vec();
+        assert_eq!(steps_recorded(&path), [1]);
+        let reopened = SqliteStorage::open(&path).unwrap();
+        assert_eq!(reopened.secret(), secret.as_slice(), "the secret is kept");
+        assert_eq!(steps_recorded(&path), [1]);
+    }
+
+    #[test]
+    fn a_database_of_a_server_before_the_steps_table_is_recorded_at_step_1_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        // What the server before the steps table made: step 1's tables, `user_version` 1.
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(STEP_1).unwrap();
+            conn.execute(
+                "INSERT INTO server_meta (key, value) VALUES ('cursor_secret', x'0102')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let storage = SqliteStorage::open(&path).unwrap();
+        assert_eq!(storage.secret(), [1, 2], "the old secret is kept");
+        assert_eq!(steps_recorded(&path), [1]);
+    }
+
+    #[test]
+    fn a_database_whose_tables_a_newer_server_wrote_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        drop(SqliteStorage::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute(
+                &format!("INSERT INTO {STEPS_TABLE} (version, purpose) VALUES (2, 'future')"),
+                [],
+            )
+            .unwrap();
+        let error = SqliteStorage::open(&path).err().expect("refused").message;
+        assert!(
+            error.contains("version 2") && error.contains("newer"),
+            "{error}"
+        );
+    }
 }

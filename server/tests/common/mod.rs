@@ -47,6 +47,11 @@ pub fn server() -> Server {
     Server::new(catalog(), SqliteStorage::in_memory().unwrap())
 }
 
+/// A server over [`catalog`] with its state in a fresh `backend` database.
+pub fn server_on(backend: crate::backends::Backend) -> Server {
+    Server::new(catalog(), backend.storage())
+}
+
 pub fn fields(value: Json) -> Fields {
     value.as_object().expect("fields are a JSON object").clone()
 }

@@ -53,6 +53,28 @@ impl TestServer {
         TestServer::start_with(&USERS, HttpConfig::default())
     }
 
+    /// The test catalog, state in a fresh `backend` database, users [`USERS`], default limits.
+    pub fn start_on(backend: crate::backends::Backend) -> TestServer {
+        TestServer::start_with_on(&USERS, HttpConfig::default(), backend)
+    }
+
+    /// [`start_with`](Self::start_with), with the state in a fresh `backend` database.
+    pub fn start_with_on(
+        users: &[&str],
+        config: HttpConfig,
+        backend: crate::backends::Backend,
+    ) -> TestServer {
+        match backend {
+            crate::backends::Backend::Sqlite => TestServer::start_with(users, config),
+            postgres => {
+                let dir = tempfile::tempdir().unwrap();
+                let db = dir.path().join("unused.db");
+                let server = Server::new(crate::common::catalog(), postgres.storage());
+                TestServer::serve(Arc::new(server), users, config, dir, db)
+            }
+        }
+    }
+
     pub fn start_with(users: &[&str], config: HttpConfig) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("server.db");

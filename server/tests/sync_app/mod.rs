@@ -163,7 +163,12 @@ pub fn catalog() -> Catalog {
 
 /// A server over the fixture's catalog, its state in memory.
 pub fn server() -> Arc<Server> {
-    Arc::new(Server::new(catalog(), SqliteStorage::in_memory().unwrap()))
+    server_on(crate::backends::Backend::Sqlite)
+}
+
+/// A server over the fixture's catalog, its state in a fresh `backend` database.
+pub fn server_on(backend: crate::backends::Backend) -> Arc<Server> {
+    Arc::new(Server::new(catalog(), backend.storage()))
 }
 
 /// A server that knows only v1 of the app.

@@ -3,8 +3,8 @@
 //! read on its own).
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::Attribute;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr};
 
 use super::SpanMap;
 use super::literal;
@@ -92,19 +92,7 @@ fn read_item(item: Vec<TokenTree>, spans: &SpanMap, diags: &mut Diagnostics) -> 
                 );
                 return None;
             }
-            match syn::parse2::<Expr>(rest) {
-                Ok(expr) => literal::raw_value(&expr, spans),
-                Err(error) => {
-                    diags.push(
-                        Diagnostic::error(
-                            spans.origin(error.span()),
-                            format!("expected a literal value for `{key}`: {error}"),
-                        )
-                        .label("not a value"),
-                    );
-                    return None;
-                }
-            }
+            literal::raw_value(rest, spans)
         }
         Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis => {
             if let Some(extra) = tokens.next() {

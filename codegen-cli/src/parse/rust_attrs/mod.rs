@@ -93,13 +93,14 @@ pub struct StructInput<'a> {
 }
 
 impl<'a> StructInput<'a> {
-    /// The input of a struct item found in a source file.
-    pub fn from_item(item: &'a syn::ItemStruct) -> Self {
+    /// The input of a struct item found in a source file, read as a `syn::DeriveInput` with
+    /// its `fields`; reported at the whole item.
+    pub fn from_item(item: &'a syn::DeriveInput, fields: &'a Fields) -> Self {
         StructInput {
             attrs: &item.attrs,
             ident: &item.ident,
             generics: &item.generics,
-            fields: &item.fields,
+            fields,
             span: item.span(),
         }
     }
