@@ -15,7 +15,18 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use rusqlite::{Connection, params};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use syncwright::sync::SyncOptions;
+use syncwright::sync::http::HttpTransport;
+use syncwright::sync::protocol::{
+    Action as ProtocolAction, Cursor, Fields, Mutation, Outcome, PROTOCOL_VERSION, PullRequest,
+    PullResponse, PushRequest, PushResponse, RemoteRecord,
+};
+use syncwright::sync::transport::{Transport, TransportError};
 use syncwright::{Database, Migrations, Order, Syncable, Uuid};
 use syncwright_codegen::model::{Column, ColumnRole, FieldType};
 use syncwright_codegen::render::ddl::{column_definition, type_triggers};
@@ -41,7 +52,17 @@ struct Task {
     priority: i64,
 }
 
+use syncwright_server::Server;
+use syncwright_server::catalog::Catalog;
+use syncwright_server::http::{HttpConfig, router, serve};
+use syncwright_server::storage::SqliteStorage;
+use syncwright_server::tokens::{Tokens, hash_token};
+use syncwright_server::transport::InProcessTransport;
+
 const MIGRATIONS: &str = "fixtures/field-service/migrations";
+const PROJECT: &str = "fixtures/field-service/syncwright.toml";
+/// The schema version the fixture migrations reach.
+const MIGRATED_VERSION: u32 = 5;
 
 /// The sizes of one run.
 struct Sizes {
@@ -53,6 +74,8 @@ struct Sizes {
     drain: usize,
     big_table: usize,
     small_table: usize,
+    pulled: usize,
+    pushed: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -64,6 +87,8 @@ const FULL: Sizes = Sizes {
     drain: 10_000,
     big_table: 1_000_000,
     small_table: 1_000,
+    pulled: 100_000,
+    pushed: 10_000,
 };
 
 const QUICK: Sizes = Sizes {
@@ -75,12 +100,16 @@ const QUICK: Sizes = Sizes {
     drain: 300,
     big_table: 50_000,
     small_table: 1_000,
+    pulled: 5_000,
+    pushed: 500,
 };
 
 /// The figures of one pair.
 struct Figures {
     name: String,
     n: usize,
+    /// The goal for the median ratio A/B.
+    goal: Option<f64>,
     a: Vec<Duration>,
     b: Vec<Duration>,
 }
@@ -97,25 +126,89 @@ fn main() {
         made: std::cell::Cell::new(0),
     };
 
-    let mut all = vec![
-        insert_single(&twins, &sizes),
-        insert_batch(&twins, &sizes),
-        update_single(&twins, &sizes),
-        update_batch(&twins, &sizes),
-        list(&twins, &sizes),
-        get(&twins, &sizes),
-        drain(&twins, &sizes),
+    // `cargo bench --bench ratios -- [--quick] [name...]`: only the benchmarks whose key holds
+    // one of the names (all when none is given), for profiling one path.
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |key: &str| names.is_empty() || names.iter().any(|n| key.contains(n.as_str()));
+    // Each benchmark: its key, the issue's goal for the ratio (if any), and how to run it.
+    type Bench<'a> = (&'static str, Option<f64>, Box<dyn Fn() -> Figures + 'a>);
+    let benches: Vec<Bench<'_>> = vec![
+        (
+            "insert_single",
+            Some(1.1),
+            Box::new(|| insert_single(&twins, &sizes)),
+        ),
+        (
+            "insert_batch",
+            Some(1.25),
+            Box::new(|| insert_batch(&twins, &sizes)),
+        ),
+        (
+            "update_single",
+            Some(1.1),
+            Box::new(|| update_single(&twins, &sizes)),
+        ),
+        (
+            "update_batch",
+            Some(1.3),
+            Box::new(|| update_batch(&twins, &sizes)),
+        ),
+        ("list", Some(1.2), Box::new(|| list(&twins, &sizes))),
+        ("get", Some(1.2), Box::new(|| get(&twins, &sizes))),
+        ("drain", Some(1.5), Box::new(|| drain(&twins, &sizes))),
+        (
+            "add_integer_column",
+            Some(2.0),
+            Box::new(|| add_column(dir.path(), &sizes, FieldType::Integer)),
+        ),
+        (
+            "add_bool_column",
+            Some(2.0),
+            Box::new(|| add_column(dir.path(), &sizes, FieldType::Bool)),
+        ),
+        (
+            "add_json_column",
+            Some(2.0),
+            Box::new(|| add_column(dir.path(), &sizes, FieldType::Json)),
+        ),
+        (
+            "pull_apply",
+            Some(1.5),
+            Box::new(|| pull_apply(&twins, &sizes)),
+        ),
+        (
+            "push_drain",
+            Some(1.5),
+            Box::new(|| push_drain(&twins, &sizes)),
+        ),
     ];
-    for ty in [FieldType::Integer, FieldType::Bool, FieldType::Json] {
-        all.push(add_column(dir.path(), &sizes, ty));
+    let mut all = Vec::new();
+    for (key, goal, run) in &benches {
+        if wanted(key) {
+            all.push(Figures {
+                goal: *goal,
+                ..run()
+            });
+        }
+    }
+    if wanted("http") {
+        all.extend(http_targets(&twins, &sizes).into_iter().map(|f| Figures {
+            goal: Some(1.0),
+            ..f
+        }));
     }
     print_table(&all, quick);
     write_json(&all);
-    let (pending, synced, plain) = sizes_per_thousand(&twins, &sizes);
-    println!(
-        "\ndatabase size per 1,000 tasks: {pending:.0} KB with every write queued, {synced:.0} KB \
-         after sync + purge + VACUUM (a plain table without sync columns: {plain:.0} KB)"
-    );
+    if wanted("sizes") {
+        let (pending, synced, plain) = sizes_per_thousand(&twins, &sizes);
+        println!(
+            "\ndatabase size per 1,000 tasks: {pending:.0} KB with every write queued, {synced:.0} KB \
+             after sync + purge + VACUUM (a plain table without sync columns: {plain:.0} KB)"
+        );
+    }
 }
 
 /// Makes pairs of databases: one opened through the store, one raw connection to an identical
@@ -164,6 +257,7 @@ fn pair<SA, SB>(
     let mut figures = Figures {
         name: name.to_owned(),
         n,
+        goal: None,
         a: Vec::new(),
         b: Vec::new(),
     };
@@ -773,15 +867,15 @@ fn print_table(all: &[Figures], quick: bool) {
         if quick { "quick" } else { "full" }
     );
     println!(
-        "{:<42} {:>9} {:>11} {:>11} {:>7} {:>13} {:>11}",
-        "benchmark", "N", "A median", "B median", "A/B", "A/B min–max", "A rows/s"
+        "{:<42} {:>9} {:>11} {:>11} {:>7} {:>13} {:>6} {:>11}",
+        "benchmark", "N", "A median", "B median", "A/B", "A/B min–max", "goal", "A rows/s"
     );
     for f in all {
         let ratios = f.ratios();
         let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let max = ratios.iter().copied().fold(0.0, f64::max);
         println!(
-            "{:<42} {:>9} {:>9.4} s {:>9.4} s {:>6.2}× {:>5.2}–{:<5.2}  {:>11.0}",
+            "{:<42} {:>9} {:>9.4} s {:>9.4} s {:>6.2}× {:>5.2}–{:<5.2}  {:>6} {:>11.0}",
             f.name,
             f.n,
             f.a_median(),
@@ -789,6 +883,7 @@ fn print_table(all: &[Figures], quick: bool) {
             median(ratios),
             min,
             max,
+            f.goal.map_or_else(|| "—".to_owned(), |g| format!("≤{g}")),
             f.n as f64 / f.a_median()
         );
     }
@@ -804,6 +899,7 @@ fn write_json(all: &[Figures]) {
             "name": f.name,
             "n": f.n,
             "ratio_median": median(ratios),
+            "goal": f.goal,
             "ratio_min": min,
             "ratio_max": max,
             "a_median_s": f.a_median(),
@@ -819,4 +915,462 @@ fn write_json(all: &[Figures]) {
     let path = target.join("syncwright-bench.json");
     std::fs::write(&path, out).expect("write the bench JSON");
     println!("\nwritten: {}", path.display());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync: applying pulled pages, draining the queue through a server, and the domain guide's
+// loopback HTTP targets.
+
+/// The app's server catalog, from the same fixture project as the migrations.
+fn catalog() -> Catalog {
+    Catalog::from_project(PROJECT)
+        .expect("the fixture catalog builds (run from the workspace root)")
+}
+
+/// A fresh in-process sync server over the fixture catalog, state in memory.
+fn in_process_server() -> InProcessTransport {
+    let server = Server::new(catalog(), SqliteStorage::in_memory().unwrap());
+    InProcessTransport::new(Arc::new(server), "ana")
+}
+
+/// Serves pre-built pull pages in order and accepts no push (the engine pushes nothing when its
+/// queue is empty): the engine's apply side alone, without a server's cost.
+struct CannedPages(RefCell<VecDeque<PullResponse>>);
+
+impl Transport for CannedPages {
+    fn pull(&self, _: &PullRequest) -> Result<PullResponse, TransportError> {
+        Ok(self
+            .0
+            .borrow_mut()
+            .pop_front()
+            .expect("a page for every pull"))
+    }
+    fn push(&self, _: &PushRequest) -> Result<PushResponse, TransportError> {
+        unreachable!("nothing is queued")
+    }
+}
+
+/// `n` task records of project `p` as a server sends them, in pages of `page` (the last says
+/// `has_more: false`).
+fn pulled_pages(p: Uuid, n: usize, page: usize, schema_version: u32) -> Vec<PullResponse> {
+    let records: Vec<RemoteRecord> = (0..n)
+        .map(|i| {
+            let t = task(p, i);
+            let fields = serde_json::json!({
+                "title": t.title, "details": t.details, "project_id": p.to_string(),
+                "due_on": 1_700_000_000_000i64, "done": t.done, "priority": t.priority,
+            });
+            RemoteRecord {
+                entity: "task".into(),
+                id: Uuid::new_v4(),
+                server_id: format!("srv-{i}"),
+                server_version: 1,
+                schema_version,
+                deleted: false,
+                created_at: 1_764_000_000_000,
+                updated_at: 1_764_000_000_000,
+                fields: fields.as_object().unwrap().clone(),
+                field_timestamps: Default::default(),
+            }
+        })
+        .collect();
+    let pages = records.chunks(page).count();
+    records
+        .chunks(page)
+        .enumerate()
+        .map(|(i, changes)| PullResponse {
+            protocol_version: PROTOCOL_VERSION,
+            changes: changes.to_vec(),
+            cursors: [("task".to_owned(), Cursor(format!("page-{i}")))].into(),
+            has_more: i + 1 < pages,
+        })
+        .collect()
+}
+
+/// The raw side's synced project row under `id`.
+fn raw_synced_project(conn: &Connection, id: Uuid) {
+    conn.execute(
+        "INSERT INTO projects (id, name, sync_status) VALUES (?1, 'Depot', 'synced')",
+        [id.to_string()],
+    )
+    .unwrap();
+}
+
+/// The raw equivalent of applying one pulled page: per record the conflict checks the engine
+/// makes (known server version, open queue entries, local status), an upsert of the row and of
+/// its known version; then the page's cursor; all in one transaction.
+fn raw_apply_page(conn: &mut Connection, page: &PullResponse) {
+    let tx = conn.transaction().unwrap();
+    let now = now_ms();
+    for r in &page.changes {
+        let id = r.id.to_string();
+        let known: Option<i64> = tx
+            .prepare_cached("SELECT server_version FROM _sync_records WHERE entity_id = ?1")
+            .unwrap()
+            .query_row([&id], |row| row.get(0))
+            .optional()
+            .unwrap();
+        let open: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM _sync_queue WHERE entity_type = 'task' \
+                 AND entity_id = ?1 AND status <> 'completed')",
+            )
+            .unwrap()
+            .query_row([&id], |row| row.get(0))
+            .unwrap();
+        let status: Option<String> = tx
+            .prepare_cached("SELECT sync_status FROM tasks WHERE id = ?1")
+            .unwrap()
+            .query_row([&id], |row| row.get(0))
+            .optional()
+            .unwrap();
+        let stale = known.is_some_and(|v| v >= r.server_version as i64);
+        if stale || open || status.as_deref() == Some("conflict") {
+            continue;
+        }
+        let f = &r.fields;
+        tx.prepare_cached(
+            "INSERT INTO tasks (id, server_id, created_at, updated_at, synced_at, is_deleted, \
+             version, sync_status, field_timestamps, title, details, project_id, due_on, done, \
+             priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'synced', ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT (id) DO UPDATE SET server_id = excluded.server_id, \
+             created_at = excluded.created_at, updated_at = excluded.updated_at, \
+             synced_at = excluded.synced_at, is_deleted = excluded.is_deleted, \
+             version = excluded.version, sync_status = 'synced', \
+             field_timestamps = excluded.field_timestamps, title = excluded.title, \
+             details = excluded.details, project_id = excluded.project_id, \
+             due_on = excluded.due_on, done = excluded.done, priority = excluded.priority",
+        )
+        .unwrap()
+        .execute(params![
+            id,
+            r.server_id,
+            r.created_at,
+            r.updated_at,
+            now,
+            r.deleted,
+            r.server_version as i64,
+            serde_json::to_string(&r.field_timestamps).unwrap(),
+            f["title"].as_str(),
+            f["details"].as_str(),
+            f["project_id"].as_str(),
+            f["due_on"].as_i64(),
+            f["done"].as_bool(),
+            f["priority"].as_i64(),
+        ])
+        .unwrap();
+        tx.prepare_cached(
+            "INSERT INTO _sync_records (entity_id, entity_type, server_version) VALUES (?1, 'task', ?2) \
+             ON CONFLICT (entity_id) DO UPDATE SET server_version = excluded.server_version",
+        )
+        .unwrap()
+        .execute(params![id, r.server_version as i64])
+        .unwrap();
+    }
+    for (entity, cursor) in &page.cursors {
+        tx.prepare_cached(
+            "INSERT INTO _sync_cursors (entity_type, cursor, updated_at, fields) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (entity_type) DO UPDATE SET cursor = excluded.cursor, \
+             updated_at = excluded.updated_at, fields = excluded.fields",
+        )
+        .unwrap()
+        .execute(params![entity, cursor.0, now, "title,details,project_id,due_on,done,priority"])
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+fn pull_apply(twins: &Twins<'_>, s: &Sizes) -> Figures {
+    let n = s.pulled;
+    let p = Uuid::new_v4();
+    pair(
+        "pull_apply: pages of 500 applied",
+        n,
+        s.rounds,
+        || {
+            let (db, path) = twins.store();
+            let conn = Connection::open(&path).unwrap();
+            raw_synced_project(&conn, p);
+            let pages = pulled_pages(p, n, 500, db.schema_version());
+            (db, CannedPages(RefCell::new(pages.into())))
+        },
+        |(db, pages)| {
+            let report = SyncOptions::new().pull_limit(500).run(db, &*pages).unwrap();
+            assert_eq!(report.pulled, n as u64);
+        },
+        || {
+            let raw = twins.raw();
+            raw_synced_project(&raw, p);
+            (raw, pulled_pages(p, n, 500, MIGRATED_VERSION))
+        },
+        |(raw, pages)| {
+            for page in pages.iter() {
+                raw_apply_page(raw, page);
+            }
+        },
+    )
+}
+
+/// The raw equivalent of pushing the queue: claim a batch of 100 in queue order, build the
+/// mutations from the payloads and rows, send them through the same kind of server, then settle
+/// the answered batch in one transaction (queue, known version, server id, status).
+#[inline(never)]
+fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize {
+    let mut pushed = 0;
+    loop {
+        let tx = conn.transaction().unwrap();
+        let batch: Vec<(i64, String, String, String, String, String)> = tx
+            .prepare_cached(
+                "SELECT id, idempotency_key, entity_type, action, entity_id, payload \
+                 FROM _sync_queue WHERE status = 'pending' ORDER BY id LIMIT 100",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (id, ..) in &batch {
+            tx.prepare_cached(
+                "UPDATE _sync_queue SET status = 'in_flight', claimed_by = 'x' WHERE id = ?1",
+            )
+            .unwrap()
+            .execute([id])
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        if batch.is_empty() {
+            return pushed;
+        }
+        let mutations = batch
+            .iter()
+            .map(|(_, key, entity, action, record, payload)| {
+                let table = if entity == "task" {
+                    "tasks"
+                } else {
+                    "projects"
+                };
+                let (updated_at, created_at): (i64, i64) = conn
+                    .prepare_cached(&format!(
+                        "SELECT updated_at, created_at FROM {table} WHERE id = ?1"
+                    ))
+                    .unwrap()
+                    .query_row([record], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap();
+                let fields: Fields = serde_json::from_str(payload).unwrap();
+                let field_timestamps = if entity == "task" {
+                    fields.keys().map(|k| (k.clone(), created_at)).collect()
+                } else {
+                    Default::default()
+                };
+                assert_eq!(action, "create");
+                Mutation {
+                    idempotency_key: key.parse().unwrap(),
+                    entity: entity.clone(),
+                    action: ProtocolAction::Create,
+                    id: record.parse().unwrap(),
+                    base_version: None,
+                    schema_version: MIGRATED_VERSION,
+                    updated_at,
+                    fields,
+                    field_timestamps,
+                }
+            })
+            .collect();
+        let response = transport
+            .push(&PushRequest::new(MIGRATED_VERSION, mutations))
+            .unwrap();
+        let now = now_ms();
+        let tx = conn.transaction().unwrap();
+        for ((id, _, entity, _, record, _), result) in batch.iter().zip(&response.results) {
+            let Outcome::Accepted {
+                server_version,
+                server_id,
+            } = &result.outcome
+            else {
+                panic!("the server refused {result:?}")
+            };
+            let table = if entity == "task" {
+                "tasks"
+            } else {
+                "projects"
+            };
+            tx.prepare_cached(
+                "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1",
+            )
+            .unwrap()
+            .execute([id])
+            .unwrap();
+            tx.prepare_cached(
+                "INSERT INTO _sync_records (entity_id, entity_type, server_version) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (entity_id) DO UPDATE SET server_version = excluded.server_version",
+            )
+            .unwrap()
+            .execute(params![record, entity, *server_version as i64])
+            .unwrap();
+            tx.prepare_cached(&format!(
+                "UPDATE {table} SET server_id = ?1, sync_status = 'synced', synced_at = ?2 WHERE id = ?3"
+            ))
+            .unwrap()
+            .execute(params![server_id, now, record])
+            .unwrap();
+            pushed += 1;
+        }
+        tx.commit().unwrap();
+    }
+}
+
+fn push_drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
+    let n = s.pushed;
+    pair(
+        "push_drain: in-process server, batches of 100",
+        n,
+        s.rounds,
+        || {
+            let (db, _) = twins.store();
+            let p = db.insert(&project()).unwrap().id;
+            db.transaction(|tx| (0..n).try_for_each(|i| tx.insert(&task(p, i)).map(drop)))
+                .unwrap();
+            (db, in_process_server())
+        },
+        |(db, server)| {
+            let report = SyncOptions::new()
+                .batch_size(100)
+                .run(db, &*server)
+                .unwrap();
+            assert_eq!(report.pushed, n as u64 + 1);
+        },
+        || {
+            let mut raw = twins.raw();
+            let p = raw_project(&raw);
+            let tx = raw.transaction().unwrap();
+            raw_enqueue_project(&tx, p);
+            for i in 0..n {
+                raw_insert_task(&tx, p, i);
+            }
+            tx.commit().unwrap();
+            (raw, in_process_server())
+        },
+        |(raw, server)| assert_eq!(raw_push_all(raw, server), n + 1),
+    )
+}
+
+/// The project's `create` queue row, as the store writes it.
+fn raw_enqueue_project(conn: &Connection, id: Uuid) {
+    conn.prepare_cached(
+        "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
+         schema_version, max_retries, next_attempt_at, created_at) \
+         VALUES (?1, 'project', 'create', ?2, ?3, 5, 10, ?4, ?4)",
+    )
+    .unwrap()
+    .execute(params![
+        Uuid::new_v4().to_string(),
+        id.to_string(),
+        r#"{"archived":false,"name":"Depot","slug":null}"#,
+        now_ms()
+    ])
+    .unwrap();
+}
+
+/// The sync server's router on a free loopback port, served from a background thread for the
+/// rest of the run.
+fn http_server() -> String {
+    let tokens = Tokens::parse(
+        &format!("[users]\nana = \"{}\"\n", hash_token(HTTP_TOKEN)),
+        "tokens.toml",
+    )
+    .unwrap();
+    let server = Arc::new(Server::new(catalog(), SqliteStorage::in_memory().unwrap()));
+    let app = router(server, tokens, HttpConfig::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        runtime
+            .block_on(serve(listener, app, std::future::pending()))
+            .unwrap();
+    });
+    url
+}
+
+const HTTP_TOKEN: &str = "bench-token-5c1e";
+
+/// The domain guide's targets over loopback HTTP against `syncwright-server`: a device pushing
+/// 50 mutations (target < 1 s), and a fresh device pulling 500 records (target < 2 s). B is the
+/// target itself, so the ratio is the share of the target used.
+fn http_targets(twins: &Twins<'_>, s: &Sizes) -> Vec<Figures> {
+    let url = http_server();
+    let transport = || HttpTransport::new(url.clone(), HTTP_TOKEN);
+    let push = against_target(
+        "HTTP: push 50 mutations (B: the 1 s target)",
+        50,
+        s.rounds,
+        Duration::from_secs(1),
+        || {
+            let (db, _) = twins.store();
+            let p = db.insert(&project()).unwrap().id;
+            db.transaction(|tx| (0..49).try_for_each(|i| tx.insert(&task(p, i)).map(drop)))
+                .unwrap();
+            db
+        },
+        |db| assert_eq!(db.sync(&transport()).unwrap().pushed, 50),
+    );
+    // One device fills the server with 500 records; each round a fresh device pulls them all.
+    let url_pull = http_server();
+    let pull_transport = || HttpTransport::new(url_pull.clone(), HTTP_TOKEN);
+    let (seed, _) = twins.store();
+    let p = seed.insert(&project()).unwrap().id;
+    seed.transaction(|tx| (0..499).try_for_each(|i| tx.insert(&task(p, i)).map(drop)))
+        .unwrap();
+    seed.sync(&pull_transport()).unwrap();
+    let pull = against_target(
+        "HTTP: pull 500 records (B: the 2 s target)",
+        500,
+        s.rounds,
+        Duration::from_secs(2),
+        || twins.store().0,
+        |db| assert_eq!(db.sync(&pull_transport()).unwrap().pulled, 500),
+    );
+    vec![push, pull]
+}
+
+/// Runs `rounds` rounds of A, each on fresh state from its `setup`; B is `target` itself.
+fn against_target<S>(
+    name: &str,
+    n: usize,
+    rounds: usize,
+    target: Duration,
+    mut setup: impl FnMut() -> S,
+    mut run: impl FnMut(&mut S),
+) -> Figures {
+    let a = (0..rounds)
+        .map(|_| {
+            let mut state = setup();
+            let start = Instant::now();
+            run(&mut state);
+            start.elapsed()
+        })
+        .collect();
+    eprintln!("  done: {name}");
+    Figures {
+        name: name.to_owned(),
+        n,
+        goal: None,
+        a,
+        b: vec![target; rounds],
+    }
 }

@@ -144,35 +144,48 @@ fn expand(parsed: &RustEntity) -> TokenStream {
             },
         }
     });
-    let from_row = parsed.fields.iter().map(|field| {
-        let member = &field.member;
-        let column = &field.column;
-        let ty = &field.ty;
-        let value = match &field.conversion {
-            _ if field.deprecated => quote!(::core::default::Default::default()),
-            Conversion::Column => quote_spanned! {ty.span()=>
-                #private::get_column::<#ty>(__row, #column)?
-            },
-            Conversion::Json {
-                inner,
-                nullable: false,
-            } => quote! {
-                #private::json_from_value::<#inner>(__row.get_ref(#column)?, #column)?
-            },
-            Conversion::Json {
-                inner,
-                nullable: true,
-            } => quote! {
-                match __row.get_ref(#column)? {
-                    #private::ValueRef::Null => ::core::option::Option::None,
-                    value => ::core::option::Option::Some(
-                        #private::json_from_value::<#inner>(value, #column)?,
-                    ),
-                }
-            },
-        };
-        quote!(#member: #value)
-    });
+    // One expression per field, read from `__src` (a `DomainValues`: a row's columns by index,
+    // or the values a write just stored), shared by `from_row` and `from_values`. Live fields
+    // are numbered in `ENTITY.columns` order; deprecated ones are not stored.
+    let mut index = 0usize;
+    let from_domain: Vec<TokenStream> = parsed
+        .fields
+        .iter()
+        .map(|field| {
+            let member = &field.member;
+            let column = &field.column;
+            let ty = &field.ty;
+            let at = index;
+            if !field.deprecated {
+                index += 1;
+            }
+            let read = quote!(#private::DomainValues::value(__src, #at, #column)?);
+            let value = match &field.conversion {
+                _ if field.deprecated => quote!(::core::default::Default::default()),
+                Conversion::Column => quote_spanned! {ty.span()=>
+                    <#ty as #private::ColumnValue>::from_value(#read, #column)?
+                },
+                Conversion::Json {
+                    inner,
+                    nullable: false,
+                } => quote! {
+                    #private::json_from_value::<#inner>(#read, #column)?
+                },
+                Conversion::Json {
+                    inner,
+                    nullable: true,
+                } => quote! {
+                    match #read {
+                        #private::ValueRef::Null => ::core::option::Option::None,
+                        value => ::core::option::Option::Some(
+                            #private::json_from_value::<#inner>(value, #column)?,
+                        ),
+                    }
+                },
+            };
+            quote!(#member: #value)
+        })
+        .collect();
 
     let typed_columns = typed_columns(parsed, table.adopted.is_some());
 
@@ -195,7 +208,19 @@ fn expand(parsed: &RustEntity) -> TokenStream {
             }
 
             fn from_row(__row: &#private::Row<'_>) -> ::syncwright::Result<Self> {
-                ::core::result::Result::Ok(Self { #(#from_row),* })
+                let __first = <Self as ::syncwright::Syncable>::ENTITY.first_domain_column();
+                let __src = &#private::RowColumns::new(__row, __first);
+                ::core::result::Result::Ok(Self { #(#from_domain),* })
+            }
+
+            fn from_values(
+                __values: &[#private::Value],
+            ) -> ::core::option::Option<::syncwright::Result<Self>> {
+                let __read = || -> ::syncwright::Result<Self> {
+                    let __src = __values;
+                    ::core::result::Result::Ok(Self { #(#from_domain),* })
+                };
+                ::core::option::Option::Some(__read())
             }
         }
     }

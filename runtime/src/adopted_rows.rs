@@ -61,14 +61,13 @@ pub(crate) fn enqueue_unqueued(
                 entity.table, entity.sync.id
             ),
         })?;
-        let payload = crate::payload::to_payload(entity, values);
         enqueue(
             tx,
             &NewEntry {
                 entity,
                 action: Action::Create,
                 entity_id,
-                payload: &payload,
+                values,
                 schema_version: stamp.schema_version,
                 max_retries: stamp.max_retries,
                 now_ms: stamp.now_ms,

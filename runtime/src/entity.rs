@@ -20,8 +20,20 @@ pub trait Syncable: Sized {
     /// The domain (non-sync, non-deprecated) column values, in `ENTITY.columns` order.
     fn to_values(&self) -> Vec<Value>;
 
-    /// Builds the value from a row that contains at least the domain columns (read by name).
+    /// Builds the value from a row that contains at least the domain columns. The derive reads
+    /// them by index where the row has the store's SELECT list shape (domain columns from
+    /// [`EntityDescriptor::first_domain_column`] on, in `ENTITY.columns` order), by name
+    /// otherwise.
     fn from_row(row: &Row<'_>) -> Result<Self>;
+
+    /// Builds the value from its domain values in `ENTITY.columns` order (what
+    /// [`Syncable::to_values`] returns), so a write can return the record it wrote without
+    /// reading it back. `None`, the default for hand-written impls, makes the store read the
+    /// row back instead.
+    fn from_values(values: &[Value]) -> Option<Result<Self>> {
+        let _ = values;
+        None
+    }
 
     /// The JSON payload of a mutation: an object with one member per domain column, converted
     /// by [`crate::payload::to_payload`].
@@ -242,6 +254,12 @@ impl EntityDescriptor {
     /// The quoted name of the sync column `logical`, for SQL text.
     pub(crate) fn quoted(&self, logical: &str) -> String {
         quote(self.sync.name(logical))
+    }
+
+    /// Where the domain columns start in the store's SELECT list of a record: after the sync
+    /// columns.
+    pub fn first_domain_column(&self) -> usize {
+        self.sync_columns().count()
     }
 
     /// The domain column called `name`.

@@ -136,7 +136,7 @@ pub use migration::{
 pub use open::{OpenOptions, Synchronous};
 pub use query::{Op, Order, Query, QueryValue};
 pub use queue::{Action, PurgeReport, Queue, QueueEntry, QueueStatus};
-pub use record::{Record, SyncStatus};
+pub use record::{FieldChangeTimes, Record, SyncStatus};
 pub use retry::{FailOutcome, RetryPolicy};
 pub use runtime_tables::{RUNTIME_TABLES_VERSION, runtime_tables_sql};
 pub use rusqlite::types::Value;
@@ -162,7 +162,9 @@ pub use syncwright_derive::Syncable;
 /// What generated code needs; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::value::{ColumnValue, get_column, json_from_value, json_to_value};
+    pub use crate::value::{
+        ColumnValue, DomainValues, RowColumns, get_column, json_from_value, json_to_value,
+    };
     pub use rusqlite::Row;
     pub use rusqlite::types::{Value, ValueRef};
     pub use serde_json;

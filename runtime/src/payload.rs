@@ -13,10 +13,21 @@ use crate::{Error, Result};
 
 /// Encodes domain values (in `entity.columns` order) as a payload object.
 pub fn to_payload(entity: &EntityDescriptor, values: &[Value]) -> Map<String, Json> {
+    to_payload_of(entity, values, None)
+}
+
+/// Encodes the domain values (in `entity.columns` order) of the columns named in `fields`
+/// (all of them when `None`) as a payload object.
+pub(crate) fn to_payload_of(
+    entity: &EntityDescriptor,
+    values: &[Value],
+    fields: Option<&[&str]>,
+) -> Map<String, Json> {
     entity
         .columns
         .iter()
         .zip(values)
+        .filter(|(column, _)| fields.is_none_or(|fields| fields.contains(&column.name)))
         .map(|(column, value)| (column.name.to_owned(), encode(column.ty, value)))
         .collect()
 }

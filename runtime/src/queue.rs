@@ -7,8 +7,8 @@
 //!   made.
 //! - **Coalescing.** An update is merged into the queue's *last* entry when that entry is a
 //!   `create` or `update` of the same record that was never handed out (`pending`,
-//!   `retry_count = 0`, no `error`): its payload becomes the new full state and no entry is
-//!   added. So "create, then edit while typing" syncs as one create. Only the tail is ever
+//!   `retry_count = 0`, no `error`): its changed fields become the union of both, its payload
+//!   the new values of those fields (every field for a create), and no entry is added. So "create, then edit while typing" syncs as one create. Only the tail is ever
 //!   merged, so no mutation moves ahead of another (a child created in between keeps its place
 //!   after its parent). Deletes are never coalesced. Turn it off with
 //!   [`crate::OpenOptions::coalesce`].
@@ -26,11 +26,13 @@
 
 use std::time::SystemTime;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
 use crate::clock::{from_millis, to_millis};
 use crate::entity::{EntityDescriptor, quote};
+use crate::payload::to_payload_of;
 use crate::retry::FailOutcome;
 use crate::runtime_tables::QUEUE;
 use crate::sql_cache::{self, Shape};
@@ -116,7 +118,9 @@ pub struct QueueEntry {
     pub action: Action,
     /// The record's client id.
     pub entity_id: Uuid,
-    /// The record's domain fields (see [`crate::payload`]); `{}` for deletes.
+    /// The mutation's domain fields (see [`crate::payload`]): every field for a create, the
+    /// fields it changed (`changed_fields`) with their new values for an update, `{}` for a
+    /// delete.
     pub payload: serde_json::Map<String, serde_json::Value>,
     /// The schema version the write was made under.
     pub schema_version: u32,
@@ -616,6 +620,17 @@ enum Selection {
 pub const OPEN_BEFORE_SQL: &str = "SELECT id FROM _sync_queue WHERE entity_type = ?1 \
     AND entity_id = ?2 AND id < ?3 AND status <> 'completed'";
 
+/// The statement of [`open_entries_of`]: a record's open entries, found by the record index.
+/// Without `ORDER BY`: beside `entity_id = ?` it makes SQLite prepare the statement again on
+/// every use (its plan depends on the bound value), which costs more than the lookup; the few
+/// entries are sorted after.
+#[doc(hidden)]
+pub const OPEN_OF_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type\", \"action\", \
+    \"entity_id\", \"payload\", \"schema_version\", \"retry_count\", \"max_retries\", \
+    \"next_attempt_at\", \"created_at\", \"status\", \"error\", \"claimed_by\", \"base_version\", \
+    \"changed_fields\" FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 \
+    AND status <> 'completed'";
+
 /// Up to `limit` due entries in queue order, holding back an entry while a record it
 /// references by foreign key (in its payload) has an earlier open entry that is not in the same
 /// batch ahead of it: a child's create never reaches the server before its parent's.
@@ -692,7 +707,9 @@ pub(crate) struct NewEntry<'a> {
     pub entity: &'a EntityDescriptor,
     pub action: Action,
     pub entity_id: Uuid,
-    pub payload: &'a serde_json::Map<String, serde_json::Value>,
+    /// The record's domain values after the write, in `entity.columns` order (none for a
+    /// delete): the payload holds those of the changed fields.
+    pub values: &'a [Value],
     pub schema_version: u32,
     pub max_retries: u32,
     pub now_ms: i64,
@@ -707,8 +724,9 @@ pub(crate) struct NewEntry<'a> {
 /// the engine knows it (`_sync_records`); a merged update keeps the tail's base and adds its
 /// changed fields to the tail's.
 pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
-    // Serialized from the borrowed map: a copy of it per write cost as much as the encoding.
-    let payload = encode_payload(entry.payload);
+    let payload_of = |fields: Option<&[&str]>| {
+        encode_payload(&to_payload_of(entry.entity, entry.values, fields))
+    };
     let id = entry.entity_id.hyphenated().to_string();
     if entry.coalesce && entry.action == Action::Update {
         // The queue's tail, if it is an unsent create/update of the same record.
@@ -723,7 +741,13 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
             })
             .map_err(Error::sql(sql))?;
         if let Some((tail, tail_fields)) = tail {
-            let changed = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
+            // The merged entry carries the new values of every field either change touched.
+            let fields = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
+            let names: Option<Vec<&str>> = fields
+                .as_ref()
+                .map(|f| f.iter().map(String::as_str).collect());
+            let payload = payload_of(names.as_deref());
+            let changed = fields.map(|f| serde_json::to_string(&f).unwrap_or_else(|_| "[]".into()));
             let sql = "UPDATE _sync_queue SET payload = ?1, schema_version = ?2, changed_fields = ?3 \
                        WHERE id = ?4";
             tx.prepare_cached(sql)
@@ -732,6 +756,7 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
             return Ok(());
         }
     }
+    let payload = payload_of(entry.changed_fields.as_deref());
     let changed = entry
         .changed_fields
         .as_ref()
@@ -770,15 +795,13 @@ fn encode_payload(payload: &serde_json::Map<String, serde_json::Value>) -> Strin
     serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// The union of two changed-field lists as stored (`None`: every field), sorted.
-fn union_fields(stored: Option<&str>, added: Option<&[&str]>) -> Option<String> {
-    let stored: Vec<String> = serde_json::from_str(stored?).ok()?;
-    let added = added?;
-    let mut all: Vec<String> = stored;
-    all.extend(added.iter().map(|s| (*s).to_owned()));
+/// The union of two changed-field lists, the first as stored (`None`: every field), sorted.
+fn union_fields(stored: Option<&str>, added: Option<&[&str]>) -> Option<Vec<String>> {
+    let mut all: Vec<String> = serde_json::from_str(stored?).ok()?;
+    all.extend(added?.iter().map(|s| (*s).to_owned()));
     all.sort();
     all.dedup();
-    serde_json::to_string(&all).ok()
+    Some(all)
 }
 
 /// The server version of record `id` as the engine last learned it, if the server has it.
@@ -868,19 +891,16 @@ pub(crate) fn open_entries_of(
     entity_type: &str,
     entity_id: &str,
 ) -> Result<Vec<QueueEntry>> {
-    let sql = format!(
-        "SELECT {} FROM _sync_queue WHERE entity_type = ?1 AND entity_id = ?2 \
-         AND status <> 'completed' ORDER BY id",
-        QUEUE.column_list()
-    );
-    let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+    let sql = OPEN_OF_SQL;
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
     let mut rows = stmt
         .query((entity_type, entity_id))
-        .map_err(Error::sql(&sql))?;
+        .map_err(Error::sql(sql))?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
+    while let Some(row) = rows.next().map_err(Error::sql(sql))? {
         out.push(read_entry(row)?);
     }
+    out.sort_by_key(|e| e.id);
     Ok(out)
 }
 
@@ -898,19 +918,21 @@ pub(crate) fn drop_open_entries_of(
 }
 
 /// Marks entry `id` accepted and rebases the record's later open entries on the version the
-/// server gave it.
+/// server gave it; returns how many open entries the record still has.
 pub(crate) fn settle_accepted(
     tx: &Transaction<'_>,
     entry: &QueueEntry,
     server_version: u64,
-) -> Result<()> {
+) -> Result<usize> {
     let sql = "UPDATE _sync_queue SET status = 'completed', error = NULL, claimed_by = NULL WHERE id = ?1";
     tx.prepare_cached(sql)
         .and_then(|mut s| s.execute([entry.id]))
         .map_err(Error::sql(sql))?;
     let sql = "UPDATE _sync_queue SET base_version = ?1 WHERE entity_type = ?2 AND entity_id = ?3 \
                AND status <> 'completed'";
-    tx.prepare_cached(sql)
+    // Rebasing touches every open entry of the record: their count comes for free.
+    let still_open = tx
+        .prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
                 i64::try_from(server_version).unwrap_or(i64::MAX),
@@ -919,7 +941,7 @@ pub(crate) fn settle_accepted(
             ))
         })
         .map_err(Error::sql(sql))?;
-    Ok(())
+    Ok(still_open)
 }
 
 /// Marks entry `id` failed for good with the server's `reason` (a rejection): no retry helps.

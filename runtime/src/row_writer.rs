@@ -7,7 +7,7 @@ use rusqlite::{Transaction, params_from_iter};
 use uuid::Uuid;
 
 use crate::entity::{EntityDescriptor, quote};
-use crate::sql_cache::{self, Shape, signature};
+use crate::sql_cache::{self, SetKind, Shape, signature};
 use crate::{Error, Result};
 
 /// The new value of a sync column.
@@ -22,47 +22,59 @@ pub(crate) enum Set {
 /// A row write: the sync columns it sets (by their names in [`crate::SYNC_COLUMNS`], mapped to
 /// the entity's own names when the SQL is built), then the domain values in `entity.columns` order
 /// (`None` to leave the domain columns as they are, as a delete does).
-pub(crate) struct RowWrite {
+pub(crate) struct RowWrite<'v> {
     pub entity: &'static EntityDescriptor,
     pub id: Uuid,
     pub sync: Vec<(&'static str, Set)>,
-    pub values: Option<Vec<Value>>,
+    pub values: Option<&'v [Value]>,
+    /// Which domain columns an update writes, by index into `values` (`None`: all). Leaving
+    /// an unchanged column out of the `SET` list spares SQLite rewriting the indexes and
+    /// checking the foreign keys that cover it.
+    pub only: Option<&'v [usize]>,
 }
 
-impl RowWrite {
+impl RowWrite<'_> {
     fn domain(&self) -> impl Iterator<Item = (&'static str, &Value)> {
-        self.entity
-            .columns
-            .iter()
-            .map(|c| c.name)
-            .zip(self.values.iter().flatten())
+        let columns = self.entity.columns;
+        let values = self.values.unwrap_or_default();
+        let all = self.only.is_none().then_some(0..values.len());
+        all.into_iter()
+            .flatten()
+            .chain(self.only.into_iter().flatten().copied())
+            .map(move |i| (columns[i].name, &values[i]))
     }
 
     /// The cache key of this write's SQL: what the entity does not decide.
     fn shape(&self, insert: bool) -> Shape {
+        let sync = self.sync.iter().map(|(column, set)| {
+            let kind = match set {
+                Set::To(_) => SetKind::Value,
+                Set::Increment => SetKind::Increment,
+            };
+            (*column, kind)
+        });
+        let domain = self.domain().map(|(column, _)| (column, SetKind::Domain));
         Shape::RowWrite {
             insert,
-            domain: self.values.is_some(),
-            signature: signature(
-                self.sync
-                    .iter()
-                    .map(|(column, set)| (*column, matches!(set, Set::Increment))),
-            ),
+            signature: signature(sync.chain(domain)),
         }
     }
 
     /// Inserts the row under `id` ([`Set::Increment`] is not allowed here).
     pub fn insert(&self, tx: &Transaction<'_>) -> Result<()> {
         let sql = sql_cache::sql(self.entity, self.shape(true), || self.insert_sql());
-        let mut params = Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
-        params.push(Value::Text(self.id.hyphenated().to_string()));
+        let id = Value::Text(self.id.hyphenated().to_string());
+        // Bound by reference: the values are the caller's, copied only by SQLite.
+        let mut params: Vec<&Value> =
+            Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
+        params.push(&id);
         for (_, set) in &self.sync {
             let Set::To(value) = set else {
                 unreachable!("an insert sets values, it increments nothing")
             };
-            params.push(value.clone());
+            params.push(value);
         }
-        params.extend(self.domain().map(|(_, value)| value.clone()));
+        params.extend(self.domain().map(|(_, value)| value));
         tx.prepare_cached(&sql)
             .and_then(|mut s| s.execute(params_from_iter(&params)))
             .map_err(Error::sql(&sql))?;
@@ -93,14 +105,16 @@ impl RowWrite {
     /// Updates row `id`; returns whether it existed.
     pub fn update(&self, tx: &Transaction<'_>) -> Result<bool> {
         let sql = sql_cache::sql(self.entity, self.shape(false), || self.update_sql());
-        let mut params = Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
+        let id = Value::Text(self.id.hyphenated().to_string());
+        let mut params: Vec<&Value> =
+            Vec::with_capacity(1 + self.sync.len() + self.entity.columns.len());
         for (_, set) in &self.sync {
             if let Set::To(value) = set {
-                params.push(value.clone());
+                params.push(value);
             }
         }
-        params.extend(self.domain().map(|(_, value)| value.clone()));
-        params.push(Value::Text(self.id.hyphenated().to_string()));
+        params.extend(self.domain().map(|(_, value)| value));
+        params.push(&id);
         let changed = tx
             .prepare_cached(&sql)
             .and_then(|mut s| s.execute(params_from_iter(&params)))

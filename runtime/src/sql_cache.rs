@@ -18,19 +18,21 @@ pub(crate) enum Shape {
     SelectList,
     /// One record by id, tombstones included or not.
     FetchOne { include_deleted: bool },
-    /// The stored values a local write compares against.
-    Current,
     /// A completed entry's record becomes `synced` (see `Queue::complete`).
     MarkSynced,
-    /// A completed entry's record gets the server's id.
+    /// A record gets the server's id (a completed entry, a conflict the local side won).
     SetServerId,
-    /// A row write: `insert` or update, whether it writes the domain columns, and the sync
-    /// columns it sets, as a signature (see [`signature`]).
-    RowWrite {
-        insert: bool,
-        domain: bool,
-        signature: u64,
-    },
+    /// A record's `sync_status` (and `synced_at`) set by the sync engine.
+    SetStatus,
+    /// A record whose last open change the server accepted: id, status, `synced_at`.
+    SetSynced,
+    /// The local row as the sync engine compares it with the server's.
+    LocalRow,
+    /// Whether a record waits in manual conflict.
+    InConflict,
+    /// A row write: `insert` or update, and the columns it sets (sync and domain), as a
+    /// signature (see [`signature`]).
+    RowWrite { insert: bool, signature: u64 },
 }
 
 type Key = (usize, Shape);
@@ -62,19 +64,30 @@ pub(crate) fn sql(
         .clone()
 }
 
-/// A 64-bit FNV-1a signature of the sync columns a row write sets (name, and whether it
-/// increments): the part of a row write's SQL its entity does not decide.
-pub(crate) fn signature<'a>(columns: impl Iterator<Item = (&'a str, bool)>) -> u64 {
+/// How a row write sets a column, for its [`signature`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetKind {
+    /// A sync column set to a value.
+    Value,
+    /// A sync column incremented.
+    Increment,
+    /// A domain column set to a value.
+    Domain,
+}
+
+/// A 64-bit FNV-1a signature of the columns a row write sets (name, and how): the part of a
+/// row write's SQL its entity does not decide.
+pub(crate) fn signature<'a>(columns: impl Iterator<Item = (&'a str, SetKind)>) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |byte: u8| {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     };
-    for (name, increment) in columns {
+    for (name, kind) in columns {
         name.bytes().for_each(&mut eat);
         // A separator no column name holds, then the kind of set.
         eat(0);
-        eat(u8::from(increment));
+        eat(kind as u8);
     }
     hash
 }
@@ -101,8 +114,8 @@ mod tests {
                 format!("SELECT {shape:?}")
             })
         };
-        let first = get(Shape::Current);
-        let again = get(Shape::Current);
+        let first = get(Shape::MarkSynced);
+        let again = get(Shape::MarkSynced);
         let other = get(Shape::SelectList);
         assert!(
             Arc::ptr_eq(&first, &again),
@@ -113,14 +126,16 @@ mod tests {
     }
 
     #[test]
-    fn signatures_tell_apart_order_names_and_increments() {
-        let sig = |cols: &[(&str, bool)]| signature(cols.iter().copied());
+    fn signatures_tell_apart_order_names_and_kinds_of_set() {
+        use SetKind::{Domain, Increment, Value};
+        let sig = |cols: &[(&str, SetKind)]| signature(cols.iter().copied());
         assert_ne!(
-            sig(&[("a", false), ("b", false)]),
-            sig(&[("b", false), ("a", false)])
+            sig(&[("a", Value), ("b", Value)]),
+            sig(&[("b", Value), ("a", Value)])
         );
-        assert_ne!(sig(&[("ab", false)]), sig(&[("a", false), ("b", false)]));
-        assert_ne!(sig(&[("version", true)]), sig(&[("version", false)]));
-        assert_eq!(sig(&[("x", true)]), sig(&[("x", true)]));
+        assert_ne!(sig(&[("ab", Value)]), sig(&[("a", Value), ("b", Value)]));
+        assert_ne!(sig(&[("version", Increment)]), sig(&[("version", Value)]));
+        assert_ne!(sig(&[("title", Domain)]), sig(&[("title", Value)]));
+        assert_eq!(sig(&[("x", Increment)]), sig(&[("x", Increment)]));
     }
 }

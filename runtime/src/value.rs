@@ -33,6 +33,54 @@ pub fn get_column<T: ColumnValue>(row: &rusqlite::Row<'_>, column: &'static str)
     T::from_value(value, column)
 }
 
+/// Where generated `from_row`/`from_values` bodies read domain column `index` (its position in
+/// [`crate::EntityDescriptor::columns`]) called `column`.
+pub trait DomainValues {
+    /// The stored value of the column.
+    fn value(&self, index: usize, column: &'static str) -> Result<ValueRef<'_>>;
+}
+
+/// A row's domain columns, read by index: the record SELECT list puts them at fixed places
+/// after the sync columns, so no lookup compares `column` with every name of the row.
+pub struct RowColumns<'a, 'stmt> {
+    row: &'a rusqlite::Row<'stmt>,
+    first: usize,
+}
+
+impl<'a, 'stmt> RowColumns<'a, 'stmt> {
+    /// The domain columns of `row`, the first at index `first` when the row has the record
+    /// SELECT list's shape.
+    pub fn new(row: &'a rusqlite::Row<'stmt>, first: usize) -> Self {
+        RowColumns { row, first }
+    }
+}
+
+impl DomainValues for RowColumns<'_, '_> {
+    fn value(&self, index: usize, column: &'static str) -> Result<ValueRef<'_>> {
+        let stmt = self.row.as_ref();
+        let at = self.first + index;
+        // Checking the one name at the expected place is cheap; a row of another shape (an
+        // app's own query) is still read by name.
+        let at = if stmt.column_name(at).is_ok_and(|name| name == column) {
+            at
+        } else {
+            stmt.column_index(column)
+                .map_err(|e| conversion(column, e.to_string()))?
+        };
+        self.row
+            .get_ref(at)
+            .map_err(|e| conversion(column, e.to_string()))
+    }
+}
+
+impl DomainValues for [Value] {
+    fn value(&self, index: usize, column: &'static str) -> Result<ValueRef<'_>> {
+        self.get(index)
+            .map(ValueRef::from)
+            .ok_or_else(|| conversion(column, format!("no value at index {index}")))
+    }
+}
+
 fn conversion(column: &str, reason: impl Into<String>) -> Error {
     Error::Conversion {
         column: column.to_owned(),

@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::Transaction;
+use rusqlite::types::{Value, ValueRef};
 use uuid::Uuid;
 
+use crate::clock::from_millis;
 use crate::clock::to_millis;
-use crate::entity::{EntityDescriptor, FIELD_TIMESTAMPS, Syncable, quote};
+use crate::entity::{EntityDescriptor, FIELD_TIMESTAMPS, Syncable};
 use crate::queue::{self, Action, NewEntry};
-use crate::record::{self, Record, SyncStatus, fetch_one};
+use crate::record::{self, FieldChangeTimes, Meta, Record, SyncStatus, fetch_one};
 use crate::row_writer::{RowWrite, Set};
-use crate::sql_cache::{self, Shape};
 use crate::store::Database;
 use crate::{Error, Result};
 
@@ -79,7 +79,7 @@ impl WriteTx<'_> {
         entity: &EntityDescriptor,
         action: Action,
         id: Uuid,
-        payload: &serde_json::Map<String, serde_json::Value>,
+        values: &[Value],
         // The clock's now (the queue's own times), not the record's stamp.
         now_ms: i64,
         changed_fields: Option<Vec<&str>>,
@@ -90,7 +90,7 @@ impl WriteTx<'_> {
                 entity,
                 action,
                 entity_id: id,
-                payload,
+                values,
                 schema_version: self.db.schema_version,
                 max_retries: self.db.retry.max_retries,
                 now_ms,
@@ -127,15 +127,33 @@ impl WriteTx<'_> {
             // `created_at` (see docs/contracts.md), which keeps every fresh row small.
             sync.push((FIELD_TIMESTAMPS, Set::To(Value::Text("{}".to_owned()))));
         }
+        let field_timestamps = match &sync.last() {
+            Some((FIELD_TIMESTAMPS, Set::To(Value::Text(stamps)))) => {
+                FieldChangeTimes::stored(entity, stamps.clone(), from_millis(ms))
+            }
+            _ => FieldChangeTimes::none(),
+        };
         RowWrite {
             entity,
             id,
             sync,
-            values: Some(values),
+            values: Some(&values),
+            only: None,
         }
         .insert(self.tx)?;
-        self.enqueue(entity, Action::Create, id, &value.to_payload(), ms, None)?;
-        self.stored(id)
+        self.enqueue(entity, Action::Create, id, &values, ms, None)?;
+        let written = Meta {
+            id,
+            server_id: None,
+            created_at: from_millis(ms),
+            updated_at: from_millis(ms),
+            synced_at: None,
+            is_deleted: false,
+            version: 1,
+            sync_status: SyncStatus::Pending,
+            field_timestamps,
+        };
+        self.written(written, &values)
     }
 
     /// Replaces the domain fields of live record `id` with `value`: `updated_at = now`,
@@ -147,17 +165,13 @@ impl WriteTx<'_> {
         let entity = T::ENTITY;
         self.register(entity)?;
         let values = Self::values(value)?;
-        let current = self.current(entity, id)?;
-        let changed: Vec<usize> = (0..values.len())
-            .filter(|&i| values[i] != current.values[i])
-            .collect();
+        let (mut meta, changed) = self.current(entity, id, &values)?;
         if changed.is_empty() {
-            return self.stored(id);
+            return self.written(meta, &values);
         }
         // Cause before effect: a change made on top of the stored version is stamped after it,
         // even when this device's clock runs behind the one that wrote it (docs/protocol.md).
-        let ms = stamp_after(to_millis(self.db.clock.now()), current.updated_at);
-        let now = crate::clock::from_millis(ms);
+        let ms = stamp_after(to_millis(self.db.clock.now()), to_millis(meta.updated_at));
         let mut sync = vec![
             ("updated_at", Set::To(Value::Integer(ms))),
             ("version", Set::Increment),
@@ -166,21 +180,18 @@ impl WriteTx<'_> {
                 Set::To(Value::Text(SyncStatus::Pending.as_str().to_owned())),
             ),
         ];
-        if entity.is_field_merge() {
-            let mut stamps = current.field_timestamps;
-            for &i in &changed {
-                stamps.insert(entity.columns[i].name.to_owned(), now);
-            }
-            sync.push((
-                FIELD_TIMESTAMPS,
-                Set::To(Value::Text(encode_field_timestamps(&stamps))),
-            ));
+        if let Some(stored) = meta.field_timestamps.stored_text() {
+            let stamps = stamp_fields(stored, changed.iter().map(|&i| entity.columns[i].name), ms);
+            meta.field_timestamps =
+                FieldChangeTimes::stored(entity, stamps.clone(), meta.created_at);
+            sync.push((FIELD_TIMESTAMPS, Set::To(Value::Text(stamps))));
         }
         RowWrite {
             entity,
             id,
             sync,
-            values: Some(values),
+            values: Some(&values),
+            only: Some(&changed),
         }
         .update(self.tx)?;
         let changed_names = changed.iter().map(|&i| entity.columns[i].name).collect();
@@ -188,11 +199,14 @@ impl WriteTx<'_> {
             entity,
             Action::Update,
             id,
-            &value.to_payload(),
+            &values,
             to_millis(self.db.clock.now()),
             Some(changed_names),
         )?;
-        self.stored(id)
+        meta.updated_at = from_millis(ms);
+        meta.version += 1;
+        meta.sync_status = SyncStatus::Pending;
+        self.written(meta, &values)
     }
 
     /// Soft-deletes record `id`: `is_deleted = 1`, `updated_at = now`, `version + 1`,
@@ -201,12 +215,15 @@ impl WriteTx<'_> {
     pub fn delete<T: Syncable>(&self, id: Uuid) -> Result<()> {
         let entity = T::ENTITY;
         self.register(entity)?;
-        let current = match self.current(entity, id) {
+        let current = match self.current(entity, id, &[]) {
             Err(Error::RecordDeleted { .. }) => return Ok(()),
             Err(e) => return Err(e),
-            Ok(current) => current,
+            Ok((current, _)) => current,
         };
-        let ms = stamp_after(to_millis(self.db.clock.now()), current.updated_at);
+        let ms = stamp_after(
+            to_millis(self.db.clock.now()),
+            to_millis(current.updated_at),
+        );
         RowWrite {
             entity,
             id,
@@ -220,13 +237,14 @@ impl WriteTx<'_> {
                 ),
             ],
             values: None,
+            only: None,
         }
         .update(self.tx)?;
         self.enqueue(
             entity,
             Action::Delete,
             id,
-            &serde_json::Map::new(),
+            &[],
             to_millis(self.db.clock.now()),
             Some(Vec::new()),
         )
@@ -267,7 +285,8 @@ impl WriteTx<'_> {
             entity,
             id,
             sync,
-            values: Some(values),
+            values: Some(&values),
+            only: None,
         };
         if !write.update(self.tx)? {
             write
@@ -302,78 +321,53 @@ impl WriteTx<'_> {
         fetch_one::<T>(self.tx, id, true)
     }
 
-    /// The stored domain values and field timestamps of live record `id`.
-    fn current(&self, entity: &'static EntityDescriptor, id: Uuid) -> Result<Current> {
-        let sql = sql_cache::sql(entity, Shape::Current, || {
-            let list = ["is_deleted", "updated_at"]
-                .into_iter()
-                .chain(entity.is_field_merge().then_some(FIELD_TIMESTAMPS))
-                .map(|logical| entity.sync_column(logical))
-                .chain(entity.columns.iter().map(|c| c.name))
-                .map(quote)
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!(
-                "SELECT {list} FROM {} WHERE {} = ?1",
-                quote(entity.table),
-                entity.quoted("id")
-            )
-        });
+    /// The stored sync metadata of live record `id`, and which of `values` (domain values in
+    /// `entity.columns` order, possibly none) differ from the stored ones. Compared in place:
+    /// no stored value is copied out.
+    fn current(
+        &self,
+        entity: &'static EntityDescriptor,
+        id: Uuid,
+        values: &[Value],
+    ) -> Result<(Meta, Vec<usize>)> {
+        let sql = record::fetch_one_sql(entity, true);
         let id_text = id.hyphenated().to_string();
-        let row = self
-            .tx
-            .prepare_cached(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_row([&id_text], |row| {
-                    let n = row.as_ref().column_count();
-                    (0..n)
-                        .map(|i| row.get::<_, Value>(i))
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .optional()
-            })
-            .map_err(Error::sql(&sql))?;
-        let Some(mut values) = row else {
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
+        let mut rows = stmt.query([&id_text]).map_err(Error::sql(&sql))?;
+        let Some(row) = rows.next().map_err(Error::sql(&sql))? else {
             return Err(Error::NotFound {
                 entity: entity.name,
                 id: id_text,
             });
         };
-        let rest = values.split_off(if entity.is_field_merge() { 3 } else { 2 });
-        if values[0] != Value::Integer(0) {
+        let meta = record::read_meta(entity, row)?;
+        if meta.is_deleted {
             return Err(Error::RecordDeleted {
                 entity: entity.name,
                 id: id_text,
             });
         }
-        let updated_at = match values[1] {
-            Value::Integer(ms) => ms,
-            _ => i64::MIN,
-        };
-        let field_timestamps = match values.get(2) {
-            Some(Value::Text(text)) => {
-                record::parse_field_timestamps(text).map_err(|reason| Error::CorruptRow {
-                    table: entity.table.to_owned(),
-                    row: id_text.clone(),
-                    column: FIELD_TIMESTAMPS.to_owned(),
-                    reason,
-                })?
+        let first = entity.first_domain_column();
+        let mut changed = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            if row.get_ref(first + i).map_err(Error::sql(&sql))? != ValueRef::from(value) {
+                changed.push(i);
             }
-            _ => BTreeMap::new(),
-        };
-        Ok(Current {
-            values: rest,
-            updated_at,
-            field_timestamps,
-        })
+        }
+        Ok((meta, changed))
     }
-}
 
-struct Current {
-    values: Vec<Value>,
-    /// The stored `updated_at`, epoch ms.
-    updated_at: i64,
-    field_timestamps: BTreeMap<String, SystemTime>,
+    /// The record a write just stored: `meta` and the data of `values`, built without reading
+    /// the row back (unless `T` cannot be built from values, see [`Syncable::from_values`]).
+    fn written<T: Syncable>(&self, meta: Meta, values: &[Value]) -> Result<Record<T>> {
+        match T::from_values(values) {
+            Some(data) => {
+                let data = data.map_err(|e| e.with_row(&meta.id.hyphenated().to_string()))?;
+                Ok(meta.with_data(data))
+            }
+            None => self.stored(meta.id),
+        }
+    }
 }
 
 /// The time to stamp a change made on top of a version written at `base_ms`:
@@ -382,10 +376,181 @@ fn stamp_after(now_ms: i64, base_ms: i64) -> i64 {
     now_ms.max(base_ms.saturating_add(1))
 }
 
-pub(crate) fn encode_field_timestamps(stamps: &BTreeMap<String, SystemTime>) -> String {
-    let map: BTreeMap<&str, i64> = stamps
-        .iter()
-        .map(|(k, v)| (k.as_str(), to_millis(*v)))
-        .collect();
-    serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
+/// The stored (sparse) per-field timestamps `stored` with `fields` stamped at `ms`.
+fn stamp_fields<'a>(stored: &str, fields: impl Iterator<Item = &'a str>, ms: i64) -> String {
+    // `stored` was checked when the row was read (see `record::check_field_timestamps`).
+    let mut stamps: BTreeMap<&str, i64> = serde_json::from_str(stored).unwrap_or_default();
+    for field in fields {
+        stamps.insert(field, ms);
+    }
+    serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Row, StatementStatus};
+
+    use super::*;
+    use crate::entity::{ColumnDescriptor, ColumnType, ConflictStrategy};
+    use crate::value::{ColumnValue, DomainValues, RowColumns};
+    use crate::{Migrations, OwnedMigrations};
+
+    /// The runtime tests' `field_merge` entity, implemented by hand as the derive would.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Note {
+        task_id: Option<Uuid>,
+        body: String,
+        pinned: bool,
+    }
+
+    impl Note {
+        fn read(src: &(impl DomainValues + ?Sized)) -> Result<Self> {
+            Ok(Note {
+                task_id: ColumnValue::from_value(src.value(0, "task_id")?, "task_id")?,
+                body: ColumnValue::from_value(src.value(1, "body")?, "body")?,
+                pinned: ColumnValue::from_value(src.value(2, "pinned")?, "pinned")?,
+            })
+        }
+    }
+
+    impl Syncable for Note {
+        const ENTITY: &'static EntityDescriptor = &EntityDescriptor {
+            name: "note",
+            table: "notes",
+            conflict: ConflictStrategy::FieldMerge,
+            columns: &[
+                ColumnDescriptor {
+                    name: "task_id",
+                    ty: ColumnType::Uuid,
+                    nullable: true,
+                    references: Some("tasks"),
+                },
+                ColumnDescriptor {
+                    name: "body",
+                    ty: ColumnType::Text,
+                    nullable: false,
+                    references: None,
+                },
+                ColumnDescriptor {
+                    name: "pinned",
+                    ty: ColumnType::Bool,
+                    nullable: false,
+                    references: None,
+                },
+            ],
+            indexes: &[],
+            sync: &crate::SyncColumns::STANDARD,
+        };
+
+        fn to_values(&self) -> Vec<Value> {
+            vec![
+                self.task_id.to_value(),
+                self.body.to_value(),
+                self.pinned.to_value(),
+            ]
+        }
+
+        fn from_row(row: &Row<'_>) -> Result<Self> {
+            Note::read(&RowColumns::new(row, Self::ENTITY.first_domain_column()))
+        }
+
+        fn from_values(values: &[Value]) -> Option<Result<Self>> {
+            Some(Note::read(values))
+        }
+    }
+
+    fn migrations() -> OwnedMigrations {
+        Migrations::from_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/tasks-notes/migrations"
+        ))
+        .expect("fixture migrations load")
+    }
+
+    /// How many times the store's statement reading one record (tombstones included) has run
+    /// on `tx`'s connection.
+    fn record_reads(tx: &WriteTx<'_>) -> i32 {
+        let sql = record::fetch_one_sql(Note::ENTITY, true);
+        tx.sql()
+            .prepare_cached(&sql)
+            .expect("the record read prepares")
+            .get_status(StatementStatus::Run)
+    }
+
+    #[test]
+    fn writes_return_the_record_without_reading_it_back() {
+        let db = Database::open_in_memory(&migrations()).unwrap();
+        db.transaction(|tx| {
+            let before = record_reads(tx);
+            let note = Note {
+                task_id: None,
+                body: "hello".into(),
+                pinned: false,
+            };
+            let inserted = tx.insert(&note)?;
+            assert_eq!(record_reads(tx), before, "insert read its row back");
+            let pinned = Note {
+                pinned: true,
+                ..note
+            };
+            let updated = tx.update(inserted.id, &pinned)?;
+            assert_eq!(
+                record_reads(tx),
+                before + 1,
+                "update read its row more than once (the read before the write)"
+            );
+            let unchanged = tx.update(inserted.id, &pinned)?;
+            assert_eq!(record_reads(tx), before + 2, "a no-op update read twice");
+
+            // What the writes returned is what a read gives.
+            let stored = tx.get::<Note>(inserted.id)?.expect("the note is stored");
+            assert_eq!(updated, stored);
+            assert_eq!(unchanged, stored);
+            assert_eq!(stored.version, 2);
+            assert_eq!(stored.field_timestamps.len(), 3);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn an_update_sets_only_the_columns_that_changed() {
+        let db = Database::open_in_memory(&migrations()).unwrap();
+        db.transaction(|tx| {
+            // `UPDATE OF body` fires only for UPDATEs whose SET list names `body`.
+            tx.sql()
+                .execute_batch(
+                    "CREATE TEMP TABLE body_sets (n INTEGER); \
+                     CREATE TEMP TRIGGER body_set AFTER UPDATE OF body ON notes \
+                     BEGIN INSERT INTO body_sets VALUES (1); END;",
+                )
+                .unwrap();
+            let body_sets = || -> i64 {
+                tx.sql()
+                    .query_row("SELECT count(*) FROM body_sets", [], |r| r.get(0))
+                    .unwrap()
+            };
+            let note = Note {
+                task_id: None,
+                body: "hello".into(),
+                pinned: false,
+            };
+            let id = tx.insert(&note)?.id;
+            let pinned = Note {
+                pinned: true,
+                ..note.clone()
+            };
+            tx.update(id, &pinned)?;
+            assert_eq!(body_sets(), 0, "an update of `pinned` set `body` too");
+            let edited = Note {
+                body: "hello again".into(),
+                ..pinned
+            };
+            tx.update(id, &edited)?;
+            assert_eq!(body_sets(), 1);
+            assert_eq!(tx.get::<Note>(id)?.unwrap().data, edited);
+            Ok(())
+        })
+        .unwrap();
+    }
 }

@@ -71,6 +71,42 @@ fn create_followed_by_updates_coalesces_into_one_create() {
 }
 
 #[test]
+fn an_update_queues_only_the_fields_it_changed_and_coalescing_unions_them() {
+    let (db, _) = memory_db();
+    let a = db.insert(&Task::new("draft")).unwrap();
+    db.queue()
+        .complete_all(&[db.queue().next_batch(1).unwrap()[0].id])
+        .unwrap();
+    let titled = Task::new("titled");
+    db.update(a.id, &titled).unwrap();
+    let entries = db.queue().open_entries().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(
+        serde_json::Value::Object(entries[0].payload.clone()),
+        serde_json::json!({"title": "titled"}),
+        "an update's payload holds the fields it changed, not the whole record"
+    );
+    db.update(
+        a.id,
+        &Task {
+            done: true,
+            ..titled
+        },
+    )
+    .unwrap();
+    let entries = db.queue().open_entries().unwrap();
+    assert_eq!(entries.len(), 1, "the second update coalesced: {entries:?}");
+    assert_eq!(
+        serde_json::Value::Object(entries[0].payload.clone()),
+        serde_json::json!({"title": "titled", "done": true}),
+    );
+    assert_eq!(
+        entries[0].changed_fields.as_deref(),
+        Some(&["done".to_owned(), "title".to_owned()][..])
+    );
+}
+
+#[test]
 fn coalescing_never_moves_a_mutation_ahead_of_a_later_entry() {
     let (db, _) = memory_db();
     let a = db.insert(&Task::new("parent")).unwrap();
@@ -576,6 +612,13 @@ fn the_drain_looks_records_up_by_index_not_by_scanning_the_queue() {
         !due.contains("SCAN p") && !hold.contains("SCAN _sync_queue"),
         "{due}\n{hold}"
     );
+    // A pull checks every pulled record for open entries: a search, not a sort per record.
+    let open_of = plan(&conn, syncwright::queue::OPEN_OF_SQL);
+    assert!(
+        open_of.contains("USING INDEX idx__sync_queue_entity_type_entity_id")
+            && !open_of.contains("TEMP B-TREE"),
+        "a record's open entries are not found by the record index in queue order:\n{open_of}"
+    );
 }
 
 #[test]
@@ -623,5 +666,27 @@ fn a_batch_completion_is_one_transaction_all_or_nothing() {
     assert!(
         matches!(missing, Error::QueueEntryNotFound { id: 9_999 }),
         "{missing:?}"
+    );
+}
+
+#[test]
+fn a_records_open_entries_are_looked_up_without_re_preparing() {
+    // SQLite re-prepares a statement whose plan read a bound value each time it is bound
+    // again (an `ORDER BY` beside `entity_id = ?` does that): a pull checks every record, so
+    // a re-prepare there costs more than the lookup. Counted, not timed.
+    let dir = TempDir::new();
+    let path = dir.path("plan.db");
+    drop(Database::open(&path, &migrations()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for i in 0..3 {
+        let mut stmt = conn.prepare_cached(syncwright::queue::OPEN_OF_SQL).unwrap();
+        let mut rows = stmt.query(["task", &format!("record-{i}")]).unwrap();
+        while rows.next().unwrap().is_some() {}
+    }
+    let stmt = conn.prepare_cached(syncwright::queue::OPEN_OF_SQL).unwrap();
+    assert_eq!(
+        stmt.get_status(rusqlite::StatementStatus::RePrepare),
+        0,
+        "the open-entries lookup is prepared again on every use"
     );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 use proptest::prelude::*;
@@ -73,8 +73,17 @@ proptest! {
                     replayed.insert(e.entity_id, (values_from_payload(Task::ENTITY, &e.payload).unwrap(), false));
                 }
                 Action::Update => {
+                    // An update carries the fields it changed.
                     let row = replayed.get_mut(&e.entity_id).expect("update after create");
-                    row.0 = values_from_payload(Task::ENTITY, &e.payload).unwrap();
+                    let changed = e.changed_fields.as_ref().expect("an update lists its changed fields");
+                    let sent: BTreeSet<&String> = e.payload.keys().collect();
+                    prop_assert_eq!(sent, changed.iter().collect::<BTreeSet<_>>());
+                    let new = values_from_payload(Task::ENTITY, &e.payload).unwrap();
+                    for (i, column) in Task::ENTITY.columns.iter().enumerate() {
+                        if e.payload.contains_key(column.name) {
+                            row.0[i] = new[i].clone();
+                        }
+                    }
                 }
                 Action::Delete => replayed.get_mut(&e.entity_id).expect("delete after create").1 = true,
             }

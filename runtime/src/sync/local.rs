@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::entity::{EntityDescriptor, FIELD_TIMESTAMPS, quote};
 use crate::payload::{to_payload, values_from_payload};
 use crate::row_writer::{RowWrite, Set};
+use crate::sql_cache::{self, Shape};
 use crate::sync::protocol::{FieldTimestamps, Fields, RemoteRecord};
 use crate::{Error, Result};
 
@@ -54,23 +55,25 @@ pub(crate) fn remote_stamp(remote: &RemoteRecord, field: &str) -> i64 {
 /// Reads record `id` of `entity`, tombstones included.
 pub(crate) fn read(
     conn: &Connection,
-    entity: &EntityDescriptor,
+    entity: &'static EntityDescriptor,
     id: Uuid,
 ) -> Result<Option<LocalRow>> {
     let merge = entity.is_field_merge();
-    let list = ["created_at", "updated_at", "is_deleted", "sync_status"]
-        .into_iter()
-        .chain(merge.then_some(FIELD_TIMESTAMPS))
-        .map(|logical| entity.sync_column(logical))
-        .chain(entity.columns.iter().map(|c| c.name))
-        .map(quote)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT {list} FROM {} WHERE {} = ?1",
-        quote(entity.table),
-        entity.quoted("id")
-    );
+    let sql = sql_cache::sql(entity, Shape::LocalRow, || {
+        let list = ["created_at", "updated_at", "is_deleted", "sync_status"]
+            .into_iter()
+            .chain(merge.then_some(FIELD_TIMESTAMPS))
+            .map(|logical| entity.sync_column(logical))
+            .chain(entity.columns.iter().map(|c| c.name))
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT {list} FROM {} WHERE {} = ?1",
+            quote(entity.table),
+            entity.quoted("id")
+        )
+    });
     let id_text = id.hyphenated().to_string();
     let row = conn
         .prepare_cached(&sql)
@@ -112,6 +115,26 @@ pub(crate) fn read(
         },
         field_timestamps,
     }))
+}
+
+/// Whether record `id` waits in manual conflict (`sync_status = 'conflict'`): what a pull
+/// checks for every record it applies, without reading the row's values.
+pub(crate) fn in_conflict(
+    conn: &Connection,
+    entity: &'static EntityDescriptor,
+    id: Uuid,
+) -> Result<bool> {
+    let sql = sql_cache::sql(entity, Shape::InConflict, || {
+        format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1 AND {} = 'conflict')",
+            quote(entity.table),
+            entity.quoted("id"),
+            entity.quoted("sync_status")
+        )
+    });
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.hyphenated().to_string()], |row| row.get(0)))
+        .map_err(Error::sql(&sql))
 }
 
 /// The domain values of the server's record for this database's columns (fields it does not
@@ -180,7 +203,8 @@ pub(crate) fn write_row(
         entity,
         id: remote.id,
         sync,
-        values: Some(values),
+        values: Some(&values),
+        only: None,
     };
     if !write.update(tx)? {
         write.insert(tx)?;
@@ -191,18 +215,45 @@ pub(crate) fn write_row(
 /// Keeps the local row's values but records the server's id (a conflict the local side won).
 pub(crate) fn set_server_id(
     tx: &Transaction<'_>,
-    entity: &EntityDescriptor,
+    entity: &'static EntityDescriptor,
     id: Uuid,
     server_id: &str,
 ) -> Result<()> {
-    let sql = format!(
-        "UPDATE {} SET {} = ?1 WHERE {} = ?2",
-        quote(entity.table),
-        entity.quoted("server_id"),
-        entity.quoted("id")
-    );
+    let sql = sql_cache::sql(entity, Shape::SetServerId, || {
+        format!(
+            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+            quote(entity.table),
+            entity.quoted("server_id"),
+            entity.quoted("id")
+        )
+    });
     tx.prepare_cached(&sql)
         .and_then(|mut s| s.execute((server_id, id.hyphenated().to_string())))
+        .map_err(Error::sql(&sql))?;
+    Ok(())
+}
+
+/// The server accepted the record's last open change: its id, `sync_status = 'synced'`,
+/// `synced_at = now`, in one statement.
+pub(crate) fn set_synced(
+    tx: &Transaction<'_>,
+    entity: &'static EntityDescriptor,
+    id: Uuid,
+    server_id: &str,
+    now_ms: i64,
+) -> Result<()> {
+    let sql = sql_cache::sql(entity, Shape::SetSynced, || {
+        format!(
+            "UPDATE {} SET {} = ?1, {} = 'synced', {} = ?2 WHERE {} = ?3",
+            quote(entity.table),
+            entity.quoted("server_id"),
+            entity.quoted("sync_status"),
+            entity.quoted("synced_at"),
+            entity.quoted("id")
+        )
+    });
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| s.execute((server_id, now_ms, id.hyphenated().to_string())))
         .map_err(Error::sql(&sql))?;
     Ok(())
 }
@@ -210,19 +261,21 @@ pub(crate) fn set_server_id(
 /// Sets the row's `sync_status` (and `synced_at = now` when it becomes `synced`).
 pub(crate) fn set_status(
     tx: &Transaction<'_>,
-    entity: &EntityDescriptor,
+    entity: &'static EntityDescriptor,
     id: Uuid,
     status: &str,
     now_ms: i64,
 ) -> Result<()> {
-    let sql = format!(
-        "UPDATE {} SET {} = ?1, {synced} = CASE WHEN ?1 = 'synced' THEN ?2 \
-         ELSE {synced} END WHERE {} = ?3",
-        quote(entity.table),
-        entity.quoted("sync_status"),
-        entity.quoted("id"),
-        synced = entity.quoted("synced_at"),
-    );
+    let sql = sql_cache::sql(entity, Shape::SetStatus, || {
+        format!(
+            "UPDATE {} SET {} = ?1, {synced} = CASE WHEN ?1 = 'synced' THEN ?2 \
+             ELSE {synced} END WHERE {} = ?3",
+            quote(entity.table),
+            entity.quoted("sync_status"),
+            entity.quoted("id"),
+            synced = entity.quoted("synced_at"),
+        )
+    });
     tx.prepare_cached(&sql)
         .and_then(|mut s| s.execute((status, now_ms, id.hyphenated().to_string())))
         .map_err(Error::sql(&sql))?;
@@ -253,7 +306,8 @@ pub(crate) fn write_local(
         entity,
         id,
         sync,
-        values: Some(values),
+        values: Some(&values),
+        only: None,
     }
     .update(tx)?;
     Ok(())

@@ -154,8 +154,7 @@ fn apply_one(
     let known = local::known(tx, remote.id)?;
     let id = remote.id.hyphenated().to_string();
     let open = queue::open_entries_of(tx, entity.name, &id)?;
-    let in_conflict =
-        local::read(tx, entity, remote.id)?.is_some_and(|row| row.sync_status == "conflict");
+    let in_conflict = local::in_conflict(tx, entity, remote.id)?;
     let settled = open.is_empty() && !in_conflict;
     match known {
         Some(v) if v > remote.server_version => return Ok(Applied::No),

@@ -187,16 +187,12 @@ fn settle(
                     server_version,
                     server_id,
                 }) => {
-                    queue::settle_accepted(tx, entry, *server_version)?;
+                    let still_open = queue::settle_accepted(tx, entry, *server_version)?;
                     local::set_known(tx, entity, entry.entity_id, *server_version)?;
-                    local::set_server_id(tx, entity, entry.entity_id, server_id)?;
-                    let open = queue::open_entries_of(
-                        tx,
-                        entity.name,
-                        &entry.entity_id.hyphenated().to_string(),
-                    )?;
-                    if open.is_empty() {
-                        local::set_status(tx, entity, entry.entity_id, "synced", now_ms)?;
+                    if still_open == 0 {
+                        local::set_synced(tx, entity, entry.entity_id, server_id, now_ms)?;
+                    } else {
+                        local::set_server_id(tx, entity, entry.entity_id, server_id)?;
                     }
                     pushed += 1;
                 }
