@@ -889,9 +889,22 @@ fn print_table(all: &[Figures], quick: bool) {
     }
 }
 
+/// Replaces the entries of the benchmarks just run in `target/syncwright-bench.json`, keeping
+/// the others (a filtered run's, and the server bench's `server/...` entries).
 fn write_json(all: &[Figures]) {
-    let mut out = String::from("[\n");
-    for (i, f) in all.iter().enumerate() {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let path = target.join("syncwright-bench.json");
+    let mut entries: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    entries.retain(|e| {
+        !e["name"]
+            .as_str()
+            .is_some_and(|name| all.iter().any(|f| f.name == name))
+    });
+    for f in all {
         let ratios = f.ratios();
         let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let max = ratios.iter().copied().fold(0.0, f64::max);
@@ -906,13 +919,14 @@ fn write_json(all: &[Figures]) {
             "b_median_s": f.b_median(),
             "rounds": f.a.len(),
         });
-        let comma = if i + 1 < all.len() { "," } else { "" };
-        writeln!(out, "  {object}{comma}").unwrap();
+        entries.push(object);
+    }
+    let mut out = String::from("[\n");
+    for (i, entry) in entries.iter().enumerate() {
+        let comma = if i + 1 < entries.len() { "," } else { "" };
+        writeln!(out, "  {entry}{comma}").unwrap();
     }
     out.push_str("]\n");
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let path = target.join("syncwright-bench.json");
     std::fs::write(&path, out).expect("write the bench JSON");
     println!("\nwritten: {}", path.display());
 }
