@@ -12,6 +12,8 @@ mod conflict_scenes;
 mod http_support;
 mod sync_app;
 
+use http_support::rng::Rng;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,23 +138,6 @@ fn an_engine_with_a_wrong_token_stops_unauthorized_and_keeps_its_queue_untouched
     assert_eq!(queue[0].status, QueueStatus::Pending);
     assert_eq!(queue[0].retry_count, 0, "a refusal is no failed attempt");
     assert!(sync_app::server_records(&server.server, &["project"]).is_empty());
-}
-
-/// A small seeded generator (SplitMix64): the schedule of one convergence case.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
-
-    fn pick(&mut self, ids: &[Uuid]) -> Option<Uuid> {
-        (!ids.is_empty()).then(|| ids[self.below(ids.len() as u64) as usize])
-    }
 }
 
 /// Every push the server answered through `proxy` (cut answers included): (request, answer).

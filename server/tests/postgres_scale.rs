@@ -11,6 +11,8 @@ mod common;
 mod http_support;
 mod sync_app;
 
+use http_support::rng::Rng;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -20,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use http_support::{Binary, token_of, tokens_file};
 use sync_app::{Client, Project, Task};
+use syncwright::Error;
 use syncwright::sync::SyncOptions;
 use syncwright::sync::http::HttpTransport;
 use syncwright::sync::protocol::Outcome;
-use syncwright::{Error, Uuid};
 use syncwright_server::Server;
 use syncwright_server::storage::PostgresStorage;
 use syncwright_server::transport::InProcessTransport;
@@ -35,23 +37,6 @@ const DEVICES_PER_USER: usize = 10;
 const RUN: Duration = Duration::from_secs(12);
 /// When into the run one process is killed (and at once restarted).
 const KILL_AT: Duration = Duration::from_secs(4);
-
-/// A small seeded generator (SplitMix64): each device's schedule.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
-
-    fn pick(&mut self, ids: &[Uuid]) -> Option<Uuid> {
-        (!ids.is_empty()).then(|| ids[self.below(ids.len() as u64) as usize])
-    }
-}
 
 /// One random edit on device `c`.
 fn edit(c: &Client<HttpTransport>, rng: &mut Rng, n: u64) {

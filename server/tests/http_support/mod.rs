@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own share
 
 pub mod proxy;
+pub mod rng;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

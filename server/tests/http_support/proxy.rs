@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::rng::splitmix64;
+
 /// One request and the server's answer to it, as sent on the wire.
 pub type Exchange = (Vec<u8>, Vec<u8>);
 
@@ -104,14 +106,6 @@ impl ProxyFault {
             },
         }
     }
-}
-
-/// One step of SplitMix64: a well-mixed number from `x`, so each seed gives its own faults.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn relay(
