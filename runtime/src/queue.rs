@@ -34,6 +34,7 @@ use crate::clock::{from_millis, to_millis};
 use crate::entity::{EntityDescriptor, quote};
 use crate::payload::to_payload_of;
 use crate::retry::FailOutcome;
+use crate::row_writer;
 use crate::runtime_tables::QUEUE;
 use crate::sql_cache::{self, Shape};
 use crate::store::Database;
@@ -416,17 +417,7 @@ impl<'db> Queue<'db> {
             });
         };
         if let Some(server_id) = server_id {
-            let sql = sql_cache::sql(entity, Shape::SetServerId, || {
-                format!(
-                    "UPDATE {} SET {} = ?1 WHERE {} = ?2",
-                    quote(entity.table),
-                    entity.quoted("server_id"),
-                    entity.quoted("id")
-                )
-            });
-            tx.prepare_cached(&sql)
-                .and_then(|mut s| s.execute((server_id, &record)))
-                .map_err(Error::sql(&sql))?;
+            row_writer::set_server_id(tx, entity, &record, server_id)?;
         }
         let sql = sql_cache::sql(entity, Shape::MarkSynced, || {
             format!(

@@ -149,3 +149,25 @@ impl RowWrite<'_> {
         )
     }
 }
+
+/// Records the server's id of the row `id` (its hyphenated UUID text) and keeps its values: a
+/// completed queue entry's answer, or a conflict the local side won.
+pub(crate) fn set_server_id(
+    tx: &Transaction<'_>,
+    entity: &'static EntityDescriptor,
+    id: &str,
+    server_id: &str,
+) -> Result<()> {
+    let sql = sql_cache::sql(entity, Shape::SetServerId, || {
+        format!(
+            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+            quote(entity.table),
+            entity.quoted("server_id"),
+            entity.quoted("id")
+        )
+    });
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| s.execute((server_id, id)))
+        .map_err(Error::sql(&sql))?;
+    Ok(())
+}

@@ -19,6 +19,7 @@ use crate::Result;
 use crate::entity::{ConflictStrategy, EntityDescriptor};
 use crate::payload::to_payload;
 use crate::queue::{self, Action, Resend};
+use crate::row_writer;
 use crate::store::Database;
 use crate::sync::local::{self, LocalRow, remote_stamp};
 use crate::sync::manual;
@@ -161,7 +162,7 @@ pub(crate) fn resolve(
         }
         Decision::Local => {
             local::set_known(tx, entity, id, remote.server_version)?;
-            local::set_server_id(tx, entity, id, &remote.server_id)?;
+            row_writer::set_server_id(tx, entity, &id.hyphenated().to_string(), &remote.server_id)?;
             if local.deleted {
                 // The server keeps a deleted record's last fields: so does the tombstone here.
                 let tombstone = RemoteRecord {
@@ -203,7 +204,7 @@ pub(crate) fn resolve(
         }
         Decision::Manual => {
             local::set_known(tx, entity, id, remote.server_version)?;
-            local::set_server_id(tx, entity, id, &remote.server_id)?;
+            row_writer::set_server_id(tx, entity, &id.hyphenated().to_string(), &remote.server_id)?;
             local::set_status(tx, entity, id, "conflict", now_ms)?;
             manual::keep_server_copy(tx, entity, remote, now_ms)?;
             Resolution::Manual

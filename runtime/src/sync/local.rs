@@ -212,27 +212,6 @@ pub(crate) fn write_row(
     Ok(())
 }
 
-/// Keeps the local row's values but records the server's id (a conflict the local side won).
-pub(crate) fn set_server_id(
-    tx: &Transaction<'_>,
-    entity: &'static EntityDescriptor,
-    id: Uuid,
-    server_id: &str,
-) -> Result<()> {
-    let sql = sql_cache::sql(entity, Shape::SetServerId, || {
-        format!(
-            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
-            quote(entity.table),
-            entity.quoted("server_id"),
-            entity.quoted("id")
-        )
-    });
-    tx.prepare_cached(&sql)
-        .and_then(|mut s| s.execute((server_id, id.hyphenated().to_string())))
-        .map_err(Error::sql(&sql))?;
-    Ok(())
-}
-
 /// The server accepted the record's last open change: its id, `sync_status = 'synced'`,
 /// `synced_at = now`, in one statement.
 pub(crate) fn set_synced(

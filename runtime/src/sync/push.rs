@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::clock::to_millis;
 use crate::entity::EntityDescriptor;
 use crate::queue::{self, Action, QueueEntry};
+use crate::row_writer;
 use crate::store::Database;
 use crate::sync::conflict;
 use crate::sync::local;
@@ -192,7 +193,12 @@ fn settle(
                     if still_open == 0 {
                         local::set_synced(tx, entity, entry.entity_id, server_id, now_ms)?;
                     } else {
-                        local::set_server_id(tx, entity, entry.entity_id, server_id)?;
+                        row_writer::set_server_id(
+                            tx,
+                            entity,
+                            &entry.entity_id.hyphenated().to_string(),
+                            server_id,
+                        )?;
                     }
                     pushed += 1;
                 }
