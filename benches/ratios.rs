@@ -10,7 +10,9 @@
 //! of the per-round ratios A/B, their min–max, and rows per second of side A; the same figures go
 //! to `target/syncwright-bench.json`. Absolute times depend on the machine; watch the ratios.
 
-use std::fmt::Write as _;
+#[path = "support/bench_json.rs"]
+mod bench_json;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -892,43 +894,30 @@ fn print_table(all: &[Figures], quick: bool) {
 /// Replaces the entries of the benchmarks just run in `target/syncwright-bench.json`, keeping
 /// the others (a filtered run's, and the server bench's `server/...` entries).
 fn write_json(all: &[Figures]) {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let path = target.join("syncwright-bench.json");
-    let mut entries: Vec<serde_json::Value> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    entries.retain(|e| {
-        !e["name"]
-            .as_str()
-            .is_some_and(|name| all.iter().any(|f| f.name == name))
-    });
-    for f in all {
-        let ratios = f.ratios();
-        let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = ratios.iter().copied().fold(0.0, f64::max);
-        let object = serde_json::json!({
-            "name": f.name,
-            "n": f.n,
-            "ratio_median": median(ratios),
-            "goal": f.goal,
-            "ratio_min": min,
-            "ratio_max": max,
-            "a_median_s": f.a_median(),
-            "b_median_s": f.b_median(),
-            "rounds": f.a.len(),
-        });
-        entries.push(object);
-    }
-    let mut out = String::from("[\n");
-    for (i, entry) in entries.iter().enumerate() {
-        let comma = if i + 1 < entries.len() { "," } else { "" };
-        writeln!(out, "  {entry}{comma}").unwrap();
-    }
-    out.push_str("]\n");
-    std::fs::write(&path, out).expect("write the bench JSON");
-    println!("\nwritten: {}", path.display());
+    let fresh = all
+        .iter()
+        .map(|f| {
+            let ratios = f.ratios();
+            let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = ratios.iter().copied().fold(0.0, f64::max);
+            serde_json::json!({
+                "name": f.name,
+                "n": f.n,
+                "ratio_median": median(ratios),
+                "goal": f.goal,
+                "ratio_min": min,
+                "ratio_max": max,
+                "a_median_s": f.a_median(),
+                "b_median_s": f.b_median(),
+                "rounds": f.a.len(),
+            })
+        })
+        .collect();
+    bench_json::merge(
+        &bench_json::path(Path::new(env!("CARGO_MANIFEST_DIR"))),
+        |name| all.iter().any(|f| f.name == name),
+        fresh,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,8 +17,11 @@
 // The tests' PostgreSQL: `SYNCWRIGHT_TEST_POSTGRES`, or a throwaway cluster.
 #[path = "../tests/backends/mod.rs"]
 mod backends;
+// The bench suite's shared JSON file.
+#[path = "../../benches/support/bench_json.rs"]
+mod bench_json;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -339,38 +342,24 @@ fn baseline(rows: &[Row], row: &Row) -> f64 {
 
 /// Replaces this bench's entries in `target/syncwright-bench.json`, keeping the others.
 fn merge_json(rows: &[Row]) {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
+    let fresh = rows
+        .iter()
+        .map(|row| {
+            let base = baseline(rows, row);
+            json!({
+                "name": row.name(),
+                "n": row.n,
+                "ratio_median": row.median() / base,
+                "a_median_s": row.median(),
+                "b_median_s": base,
+                "per_second": row.n as f64 / row.median(),
+                "rounds": row.rounds.len(),
+            })
+        })
+        .collect();
+    bench_json::merge(
+        &bench_json::path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
+        |name| name.starts_with("server/"),
+        fresh,
     );
-    let path = target.join("syncwright-bench.json");
-    let mut entries: Vec<Json> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    entries.retain(|e| {
-        !e["name"]
-            .as_str()
-            .is_some_and(|name| name.starts_with("server/"))
-    });
-    for row in rows {
-        let base = baseline(rows, row);
-        entries.push(json!({
-            "name": row.name(),
-            "n": row.n,
-            "ratio_median": row.median() / base,
-            "a_median_s": row.median(),
-            "b_median_s": base,
-            "per_second": row.n as f64 / row.median(),
-            "rounds": row.rounds.len(),
-        }));
-    }
-    let mut out = String::from("[\n");
-    for (i, entry) in entries.iter().enumerate() {
-        let comma = if i + 1 < entries.len() { "," } else { "" };
-        out.push_str(&format!("  {entry}{comma}\n"));
-    }
-    out.push_str("]\n");
-    std::fs::write(&path, out).expect("write the bench JSON");
-    println!("\nwritten: {}", path.display());
 }
