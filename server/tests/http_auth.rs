@@ -122,6 +122,59 @@ fn the_http_transport_with_a_wrong_token_is_refused_unauthorized_not_retried() {
     assert!(anas_records(&server).is_empty());
 }
 
+/// Sends a request's head with `authorization` and a `Content-Length`, but not the body yet
+/// (a client whose body is still on its way), and returns the answer's head, lower-cased, and
+/// whether the server then closed the connection.
+fn answer_head_before_the_body(server: &TestServer, authorization: &str) -> (String, bool) {
+    use std::io::{BufRead, BufReader, Read};
+    let body = serde_json::to_vec(&a_push()).unwrap();
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /v1/push HTTP/1.1\r\nHost: test\r\nAuthorization: {authorization}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        head.push_str(&line.to_ascii_lowercase());
+    }
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .map(|value| value.trim().parse().unwrap())
+        .unwrap_or(0);
+    reader.read_exact(&mut vec![0; length]).unwrap();
+    // The body now arrives late; a server that keeps the connection reads it (and waits for
+    // the next request), one that closes it answers EOF.
+    let _ = stream.write_all(&body);
+    let closed = matches!(reader.read(&mut [0; 1]), Ok(0) | Err(_));
+    (head, closed)
+}
+
+#[test]
+fn a_refusal_sent_before_the_body_was_read_tells_the_client_the_connection_closes() {
+    // The server answers a 401 without reading the body and then closes the connection; a
+    // client must hear that from the answer, or it pools the socket and its next request (the
+    // next sync) fails with "peer disconnected" instead of its own answer.
+    let server = TestServer::start();
+    let (head, closed) = answer_head_before_the_body(&server, "Bearer wrong");
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(head.contains("connection: close\r\n"), "{head}");
+    assert!(closed, "the server said `close` but kept the connection");
+}
+
 /// Everything the process logs, at every level.
 fn captured_log() -> Arc<Mutex<Vec<u8>>> {
     static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();

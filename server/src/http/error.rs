@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONNECTION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -150,5 +150,22 @@ pub(super) async fn refusals_as_protocol_errors(
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Marks every error answer `Connection: close`.
+///
+/// A refusal is often sent before the request body was read (a 401 from the token check, a 413
+/// from the body limit, a 503 from the timeout), and hyper then closes the connection rather
+/// than read an unknown amount of body. Without the header the client would keep the
+/// connection in its pool and send its next request into a socket the server has closed, so a
+/// second sync after a 401 failed with "peer disconnected" instead of its own 401. Errors are
+/// rare, so reconnecting after one costs nothing that matters.
+pub(super) async fn close_after_errors(mut response: Response) -> Response {
+    if response.status().is_client_error() || response.status().is_server_error() {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }

@@ -94,8 +94,9 @@ pub fn router(server: Arc<Server>, tokens: Tokens, config: HttpConfig) -> Router
         .route("/v1/pull", post(routes::pull))
         .route("/v1/push", post(routes::push))
         // The last layer added is the outermost: a request meets the span first, then the
-        // timeout, then the JSON shape for the refusals that axum and the body limit produce
-        // themselves (the limit's 413 included), then the body limit.
+        // `Connection: close` of error answers, then the timeout, then the JSON shape for the
+        // refusals that axum and the body limit produce themselves (the limit's 413 included),
+        // then the body limit.
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(middleware::map_response_with_state(
             state.clone(),
@@ -105,6 +106,7 @@ pub fn router(server: Arc<Server>, tokens: Tokens, config: HttpConfig) -> Router
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
+        .layer(middleware::map_response(error::close_after_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
