@@ -99,6 +99,22 @@ impl Pool {
         result
     }
 
+    /// Runs a short read `f` on the writer when no write holds it, else on a reader.
+    ///
+    /// Any commit makes SQLite drop every other connection's page cache (WAL: the reader sees
+    /// the changed wal-index and resets its pager), so right after a write a reader reads every
+    /// page again while the writer still holds them. A point read is a few microseconds, so
+    /// borrowing the idle writer for it never delays a write noticeably, and it never waits:
+    /// when a write (on any thread, or this thread's own open transaction) holds the writer,
+    /// the read goes to a reader as before. Long reads (queries) always use readers.
+    pub fn read_briefly<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        match self.writer.try_lock() {
+            Ok(writer) => f(&writer),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => f(&poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => self.read(f),
+        }
+    }
+
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, committed when `f` returns
     /// `Ok` and rolled back otherwise. A read-only database refuses with [`Error::ReadOnly`].
     /// A commit refused for a dangling foreign key is reported as [`Error::ForeignKey`]; after
