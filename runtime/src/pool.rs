@@ -4,7 +4,8 @@
 //! Writes go through the one writer, each in a `BEGIN IMMEDIATE` transaction, so a write and
 //! its queue entry commit together and writers never see `SQLITE_BUSY` from each other. Reads
 //! use separate read-only connections; with WAL they run concurrently with the writer and see
-//! the last committed state. An in-memory database has no separate readers: reads use the
+//! the last committed state. A point read borrows the writer when no write holds it (see
+//! [`Pool::read_briefly`]). An in-memory database has no separate readers: reads use the
 //! writer.
 
 use std::path::{Path, PathBuf};
