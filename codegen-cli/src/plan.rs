@@ -31,6 +31,10 @@ pub enum Step {
         table: String,
         /// The index.
         index: Index,
+        /// The name of an index of the next version that starts with this one's columns and
+        /// so serves every lookup it served (a foreign key's own index goes once a declared
+        /// index starts with its column): why the index goes, for readers.
+        served_by: Option<String>,
     },
     /// A column deprecated in an earlier version, removed now (its indexes are dropped first).
     DropColumn {
@@ -131,6 +135,7 @@ fn alter(prev: &Table, next: &Table) -> Vec<Step> {
         steps.push(Step::DropIndex {
             table: name(),
             index: index.clone(),
+            served_by: serving_index(index, next).map(|i| i.name.clone()),
         });
     }
     for column in prev
@@ -178,6 +183,20 @@ fn alter(prev: &Table, next: &Table) -> Vec<Step> {
     steps
 }
 
+/// An index of `table` that serves every lookup `index` served: a longer one starting with
+/// its columns (SQLite uses the leftmost columns of an index alone). A unique or partial index
+/// has no such stand-in: uniqueness and the predicate are not served by a prefix.
+fn serving_index<'t>(index: &Index, table: &'t Table) -> Option<&'t Index> {
+    if index.unique || index.predicate.is_some() {
+        return None;
+    }
+    table.indexes.iter().find(|other| {
+        other.predicate.is_none()
+            && other.columns.len() > index.columns.len()
+            && other.columns.starts_with(&index.columns)
+    })
+}
+
 /// One line saying what a step does, for messages.
 pub fn summary(step: &Step) -> String {
     match step {
@@ -204,7 +223,19 @@ pub fn summary(step: &Step) -> String {
             table,
             column: None,
         } => format!("`{table}`: entity deprecated"),
-        Step::DropIndex { table, index } => format!("`{table}`: index `{}` dropped", index.name),
+        Step::DropIndex {
+            table,
+            index,
+            served_by: None,
+        } => format!("`{table}`: index `{}` dropped", index.name),
+        Step::DropIndex {
+            table,
+            index,
+            served_by: Some(serving),
+        } => format!(
+            "`{table}`: index `{}` dropped as redundant: `{serving}` starts with its columns and serves its lookups",
+            index.name
+        ),
         Step::DropColumn { table, column } => format!("`{table}`: field `{}` dropped", column.name),
         Step::AddColumn { table, column } => format!("`{table}`: field `{}` added", column.name),
         Step::Backfill { table, column } => {
