@@ -252,3 +252,51 @@ pub fn summary(step: &Step) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Step, plan};
+    use crate::load::schema_from_toml;
+    use crate::resolve;
+
+    /// The index drops planned from a task whose `project_id` has `prev_key` besides
+    /// `references` to one with `references` alone, both with the declared
+    /// `(project_id, priority)` index: `(dropped index, the index said to serve it)`.
+    fn drops(prev_key: &str) -> Vec<(String, Option<String>)> {
+        let project = "[entity]\nname = \"project\"\n\n[fields]\nname = \"text\"\n";
+        let tables = |key: &str| {
+            let task = format!(
+                "[entity]\nname = \"task\"\n\n[fields]\npriority = \"integer\"\nproject_id = {{ type = \"uuid\", references = \"projects\"{key} }}\n\n[[indexes]]\ncolumns = [\"project_id\", \"priority\"]\n"
+            );
+            let schema = schema_from_toml(1, &[("project.toml", project), ("task.toml", &task)])
+                .unwrap_or_else(|e| panic!("specs must be valid:\n{e}"));
+            resolve::tables(&schema)
+        };
+        plan(&tables(prev_key), &tables(""))
+            .into_iter()
+            .filter_map(|step| match step {
+                Step::DropIndex {
+                    index, served_by, ..
+                } => Some((index.name, served_by)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_dropped_index_is_served_only_by_a_longer_index_that_keeps_what_it_enforced() {
+        assert_eq!(
+            drops(", index = true"),
+            [(
+                "tasks(project_id)".to_string(),
+                Some("tasks(project_id,priority)".to_string())
+            )],
+            "a plain index is served by one that starts with its columns"
+        );
+        assert_eq!(
+            drops(", unique = true"),
+            [("unique tasks(project_id)".to_string(), None)],
+            "a longer index does not enforce a unique index's uniqueness"
+        );
+    }
+}
