@@ -222,3 +222,116 @@ fn rust_sources_report_every_problem_with_file_line_and_column() {
     ]);
     insta::assert_snapshot!(report);
 }
+
+/// An explicit `index` on a foreign key beside a declared index that starts with it.
+mod explicit_key_index {
+    use syncwright::Syncable;
+    use uuid::Uuid;
+
+    #[derive(Debug, Clone, PartialEq, Syncable)]
+    #[syncwright(index(columns = ["project_id", "priority"]))]
+    pub struct Chore {
+        #[syncwright(references = "projects", index)]
+        pub project_id: Uuid,
+        pub priority: i64,
+    }
+}
+
+/// The columns of every index of `T` that starts with `column`.
+fn indexes_starting_with<T: Syncable>(column: &str) -> Vec<Vec<&'static str>> {
+    T::ENTITY
+        .indexes
+        .iter()
+        .filter(|i| i.columns.first() == Some(&column))
+        .map(|i| i.columns.to_vec())
+        .collect()
+}
+
+#[test]
+fn derive_leaves_out_a_foreign_keys_own_index_when_a_declared_index_starts_with_it() {
+    assert_eq!(
+        indexes_starting_with::<model::work::Task>("project_id"),
+        vec![vec!["project_id", "priority"]],
+        "`index(columns = [\"project_id\", \"priority\"])` serves the key's lookups"
+    );
+    assert_eq!(
+        indexes_starting_with::<explicit_key_index::Chore>("project_id"),
+        vec![vec!["project_id"], vec!["project_id", "priority"]],
+        "an explicit `index` on the key is the user's and stays"
+    );
+}
+
+/// The field-service migrations cut at `version`, with the steps as the fresh-install script.
+fn field_service_migrations(version: Option<u32>) -> syncwright::OwnedMigrations {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/field-service/migrations");
+    let mut all = syncwright::Migrations::from_dir(dir).expect("fixture migrations load");
+    if let Some(version) = version {
+        all.steps.retain(|s| s.version <= version);
+        all.version = version;
+        all.schema = syncwright::OwnedMigration::new(
+            version,
+            "schema",
+            all.steps.iter().map(|s| s.sql.as_str()).collect::<String>(),
+        );
+    }
+    all
+}
+
+/// The index names of `table` in the database at `path`.
+fn index_names(path: &Path, table: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut statement = conn
+        .prepare("SELECT name FROM pragma_index_list(?1) ORDER BY name")
+        .unwrap();
+    statement
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_database_upgraded_through_the_redundant_key_index_drop_passes_the_drift_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("field-service.db");
+    // v1 gives `tasks` its foreign key's own index; v2 declares `(project_id, priority)` and
+    // drops it.
+    drop(syncwright::Database::open(&path, &field_service_migrations(Some(1))).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO projects (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'depot');
+             INSERT INTO tasks (id, title, project_id) VALUES
+               ('00000000-0000-4000-8000-000000000002', 'roof', '00000000-0000-4000-8000-000000000001');",
+        )
+        .unwrap();
+    assert!(index_names(&path, "tasks").contains(&"tasks(project_id)".to_string()));
+
+    let entities = [
+        model::Project::ENTITY,
+        model::work::Task::ENTITY,
+        model::Inspection::ENTITY,
+        model::Photo::ENTITY,
+        model::Comment::ENTITY,
+    ];
+    let db = syncwright::Database::open_with(&path, &field_service_migrations(None), &entities)
+        .unwrap_or_else(|e| panic!("the upgraded database opens and passes the drift check: {e}"));
+    drop(db);
+    let indexes = index_names(&path, "tasks");
+    assert!(
+        !indexes.contains(&"tasks(project_id)".to_string())
+            && indexes.contains(&"tasks(project_id,priority)".to_string()),
+        "{indexes:?}"
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tasks: i64 = conn
+        .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tasks, 1, "the task survives the upgrade");
+    let broken: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(broken, 0, "every foreign key still holds");
+}

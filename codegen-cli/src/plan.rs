@@ -31,6 +31,10 @@ pub enum Step {
         table: String,
         /// The index.
         index: Index,
+        /// The name of an index of the next version that starts with this one's columns and
+        /// so serves every lookup it served (a foreign key's own index goes once a declared
+        /// index starts with its column): why the index goes, for readers.
+        served_by: Option<String>,
     },
     /// A column deprecated in an earlier version, removed now (its indexes are dropped first).
     DropColumn {
@@ -131,6 +135,7 @@ fn alter(prev: &Table, next: &Table) -> Vec<Step> {
         steps.push(Step::DropIndex {
             table: name(),
             index: index.clone(),
+            served_by: serving_index(index, next).map(|i| i.name.clone()),
         });
     }
     for column in prev
@@ -178,6 +183,20 @@ fn alter(prev: &Table, next: &Table) -> Vec<Step> {
     steps
 }
 
+/// An index of `table` that serves every lookup `index` served: a longer one starting with
+/// its columns (SQLite uses the leftmost columns of an index alone). A unique or partial index
+/// has no such stand-in: uniqueness and the predicate are not served by a prefix.
+fn serving_index<'t>(index: &Index, table: &'t Table) -> Option<&'t Index> {
+    if index.unique || index.predicate.is_some() {
+        return None;
+    }
+    table.indexes.iter().find(|other| {
+        other.predicate.is_none()
+            && other.columns.len() > index.columns.len()
+            && other.columns.starts_with(&index.columns)
+    })
+}
+
 /// One line saying what a step does, for messages.
 pub fn summary(step: &Step) -> String {
     match step {
@@ -204,7 +223,19 @@ pub fn summary(step: &Step) -> String {
             table,
             column: None,
         } => format!("`{table}`: entity deprecated"),
-        Step::DropIndex { table, index } => format!("`{table}`: index `{}` dropped", index.name),
+        Step::DropIndex {
+            table,
+            index,
+            served_by: None,
+        } => format!("`{table}`: index `{}` dropped", index.name),
+        Step::DropIndex {
+            table,
+            index,
+            served_by: Some(serving),
+        } => format!(
+            "`{table}`: index `{}` dropped as redundant: `{serving}` starts with its columns and serves its lookups",
+            index.name
+        ),
         Step::DropColumn { table, column } => format!("`{table}`: field `{}` dropped", column.name),
         Step::AddColumn { table, column } => format!("`{table}`: field `{}` added", column.name),
         Step::Backfill { table, column } => {
@@ -219,5 +250,53 @@ pub fn summary(step: &Step) -> String {
         Step::DropTable(table) => {
             format!("entity `{}` (table `{}`) dropped", table.entity, table.name)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Step, plan};
+    use crate::load::schema_from_toml;
+    use crate::resolve;
+
+    /// The index drops planned from a task whose `project_id` has `prev_key` besides
+    /// `references` to one with `references` alone, both with the declared
+    /// `(project_id, priority)` index: `(dropped index, the index said to serve it)`.
+    fn drops(prev_key: &str) -> Vec<(String, Option<String>)> {
+        let project = "[entity]\nname = \"project\"\n\n[fields]\nname = \"text\"\n";
+        let tables = |key: &str| {
+            let task = format!(
+                "[entity]\nname = \"task\"\n\n[fields]\npriority = \"integer\"\nproject_id = {{ type = \"uuid\", references = \"projects\"{key} }}\n\n[[indexes]]\ncolumns = [\"project_id\", \"priority\"]\n"
+            );
+            let schema = schema_from_toml(1, &[("project.toml", project), ("task.toml", &task)])
+                .unwrap_or_else(|e| panic!("specs must be valid:\n{e}"));
+            resolve::tables(&schema)
+        };
+        plan(&tables(prev_key), &tables(""))
+            .into_iter()
+            .filter_map(|step| match step {
+                Step::DropIndex {
+                    index, served_by, ..
+                } => Some((index.name, served_by)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_dropped_index_is_served_only_by_a_longer_index_that_keeps_what_it_enforced() {
+        assert_eq!(
+            drops(", index = true"),
+            [(
+                "tasks(project_id)".to_string(),
+                Some("tasks(project_id,priority)".to_string())
+            )],
+            "a plain index is served by one that starts with its columns"
+        );
+        assert_eq!(
+            drops(", unique = true"),
+            [("unique tasks(project_id)".to_string(), None)],
+            "a longer index does not enforce a unique index's uniqueness"
+        );
     }
 }

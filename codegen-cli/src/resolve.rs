@@ -6,7 +6,7 @@
 
 use crate::model::{
     ADOPTED_SYNC_PREFIX, Adopted, Column, ColumnRole, ConflictStrategy, DefaultValue, Entity,
-    FieldType, Index, Table, sync_column_name,
+    Field, FieldType, Index, IndexSpec, Table, sync_column_name,
 };
 use crate::render::sql;
 use crate::symbol::{FIELD_TIMESTAMPS, SYNC_COLUMNS};
@@ -33,7 +33,7 @@ pub fn table(entity: &Entity) -> Table {
     columns.extend(entity.fields.iter().map(domain_column));
     let mut indexes = sync_indexes(&name);
     for field in entity.fields.iter().filter(|f| !f.is_deprecated()) {
-        if field.references.is_some() || field.is_indexed() || field.is_unique() {
+        if has_own_index(field, &entity.indexes) {
             push_index(
                 &mut indexes,
                 &name,
@@ -58,7 +58,7 @@ pub fn table(entity: &Entity) -> Table {
 }
 
 /// The column of a domain field.
-fn domain_column(field: &crate::model::Field) -> Column {
+fn domain_column(field: &Field) -> Column {
     Column {
         name: field.name.value.clone(),
         ty: field.ty.value,
@@ -145,7 +145,7 @@ pub fn adopted_table(entity: &Entity, adopted: &Adopted) -> Table {
         .iter()
         .filter(|f| !f.is_deprecated() && !is_app(&f.name.value))
     {
-        if field.references.is_some() || field.is_indexed() || field.is_unique() {
+        if has_own_index(field, &entity.indexes) {
             push_index(
                 &mut indexes,
                 &name,
@@ -169,6 +169,25 @@ pub fn adopted_table(entity: &Entity, adopted: &Adopted) -> Table {
         deprecated: entity.is_deprecated(),
         adopted: Some(adopted.clone()),
     }
+}
+
+/// Whether `field` gets an index on its column alone.
+///
+/// `index` and `unique` ask for one, and it is the user's. A `references` needs one for
+/// SQLite's foreign-key checks (deleting a parent looks its children up by the child key) and
+/// for loading a parent's children, unless a declared index of the table starts with the
+/// column: SQLite uses any index whose leftmost column is the child key, so a second index
+/// would only cost space and a write per row. The TOML specs and the derive both resolve
+/// here, so they agree on it.
+fn has_own_index(field: &Field, declared: &[IndexSpec]) -> bool {
+    let covered = || {
+        declared.iter().any(|spec| {
+            spec.columns
+                .first()
+                .is_some_and(|c| c.value == field.name.value)
+        })
+    };
+    field.is_indexed() || field.is_unique() || (field.references.is_some() && !covered())
 }
 
 /// The sync columns of an adopted table: the same definitions, `_sync_`-prefixed, as columns

@@ -107,7 +107,6 @@ unique = true
         r#"CREATE INDEX IF NOT EXISTS "tasks(sync_status) where unsynced" ON "tasks" ("sync_status") WHERE "sync_status" <> 'synced';"#,
         r#"CREATE INDEX IF NOT EXISTS "tasks(updated_at)" ON "tasks" ("updated_at");"#,
         r#"CREATE INDEX IF NOT EXISTS "tasks(is_deleted)" ON "tasks" ("is_deleted");"#,
-        r#"CREATE INDEX IF NOT EXISTS "tasks(project_id)" ON "tasks" ("project_id");"#,
         r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique tasks(code)" ON "tasks" ("code");"#,
         // `index = true` and a one-column unique `[[indexes]]` on the same field make one index.
         r#"CREATE UNIQUE INDEX IF NOT EXISTS "unique tasks(priority)" ON "tasks" ("priority");"#,
@@ -116,6 +115,8 @@ unique = true
         assert!(sql.contains(expected), "missing {expected}\n{sql}");
     }
     assert_eq!(sql.matches("(\"priority\")").count(), 1, "{sql}");
+    // The foreign key's lookups are served by `tasks(project_id,priority)`, which starts with it.
+    assert!(!sql.contains(r#""tasks(project_id)""#), "{sql}");
     // Parents come before the tables that reference them.
     assert!(sql.find("\"projects\" (").unwrap() < sql.find("\"tasks\" (").unwrap());
 }

@@ -319,46 +319,76 @@ fn evaluate(expression: &Backfill, row: &Row) -> Value {
     }
 }
 
-/// The indexes the specs declare, on live tables: `(table, columns, unique)` for every
-/// `index`/`unique`/`references` field that is not deprecated and every `[[indexes]]` entry.
-pub fn declared_indexes(specs: &Specs) -> Vec<(String, Vec<String>, bool)> {
+/// An index the specs ask for on a live table.
+pub struct WantedIndex {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// Any index whose leftmost column is `columns[0]` will do: a `references` field needs its
+    /// child-key lookups served, which SQLite does with any such index.
+    pub leading_column_only: bool,
+}
+
+/// The indexes the specs ask for, on live tables: every `index`/`unique` field that is not
+/// deprecated and every `[[indexes]]` entry exactly, and for every `references` field an index
+/// that starts with its column.
+pub fn declared_indexes(specs: &Specs) -> Vec<WantedIndex> {
     let mut out = Vec::new();
     for entity in specs
         .entities
         .iter()
         .filter(|e| e.deprecated_since.is_none())
     {
+        let wanted = |columns: Vec<String>, unique: bool, leading_column_only: bool| WantedIndex {
+            table: entity.table.to_string(),
+            columns,
+            unique,
+            leading_column_only,
+        };
         for field in entity.fields.iter().filter(|f| !f.deprecated) {
-            if field.index || field.references.is_some() {
-                out.push((entity.table.to_string(), vec![field.name.clone()], false));
+            if field.index {
+                out.push(wanted(vec![field.name.clone()], false, false));
             }
             if field.unique {
-                out.push((entity.table.to_string(), vec![field.name.clone()], true));
+                out.push(wanted(vec![field.name.clone()], true, false));
+            }
+            if field.references.is_some() {
+                out.push(wanted(vec![field.name.clone()], false, true));
             }
         }
         for index in &entity.indexes {
-            out.push((
-                entity.table.to_string(),
-                index.columns.clone(),
-                index.unique,
-            ));
+            out.push(wanted(index.columns.clone(), index.unique, false));
         }
     }
     out
 }
 
 /// Checks that `conn` has every declared index: one on the table with exactly those columns,
-/// in order, and that uniqueness, whatever it is named.
+/// in order, and that uniqueness, whatever it is named (for a foreign key, any index starting
+/// with its column).
 pub fn check_indexes(conn: &Connection, specs: &Specs) -> Result<(), String> {
     let mut missing = Vec::new();
-    for (table, columns, unique) in declared_indexes(specs) {
-        let found = indexes_of(conn, &table)?
+    for wanted in declared_indexes(specs) {
+        let found = indexes_of(conn, &wanted.table)?
             .into_iter()
-            .any(|(cols, u)| cols == columns && u == unique);
+            .any(|(cols, u)| {
+                if wanted.leading_column_only {
+                    cols.first() == wanted.columns.first()
+                } else {
+                    cols == wanted.columns && u == wanted.unique
+                }
+            });
         if !found {
             missing.push(format!(
-                "{}index on `{table}` {columns:?}",
-                if unique { "unique " } else { "" }
+                "{}index on `{}` {}{:?}",
+                if wanted.unique { "unique " } else { "" },
+                wanted.table,
+                if wanted.leading_column_only {
+                    "starting with "
+                } else {
+                    ""
+                },
+                wanted.columns
             ));
         }
     }

@@ -364,17 +364,38 @@ pub fn specs_match_latest_release(
         return;
     }
     if next != latest.tables {
-        let mut diagnostic = Diagnostic::error(
-            config.version.origin.clone(),
-            format!("the entity specs changed since version {version} was released"),
-        )
-        .label(format!("v{version} is released"))
-        .help(format!(
-            "release the change as a new version: set `version = {}` and run `syncwright migrate new <name>`",
-            version + 1
-        ));
-        for change in changes(&latest.tables, &next) {
+        let steps = plan::plan(&latest.tables, &next);
+        // Specs released before foreign keys shared a declared index's leading column still
+        // describe the same data: say so, rather than that the user changed the specs.
+        let redundant_only = !steps.is_empty()
+            && steps.iter().all(|step| {
+                matches!(
+                    step,
+                    plan::Step::DropIndex {
+                        served_by: Some(_),
+                        ..
+                    }
+                )
+            });
+        let message = if redundant_only {
+            format!("version {version} has indexes the entity specs no longer need")
+        } else {
+            format!("the entity specs changed since version {version} was released")
+        };
+        let mut diagnostic = Diagnostic::error(config.version.origin.clone(), message)
+            .label(format!("v{version} is released"))
+            .help(format!(
+                "release the change as a new version: set `version = {}` and run `syncwright migrate new <name>`",
+                version + 1
+            ));
+        for change in changes(&steps) {
             diagnostic = diagnostic.note(change, Origin::Generated);
+        }
+        if redundant_only {
+            diagnostic = diagnostic.note(
+                "a foreign key gets no index of its own when a declared index starts with its column (docs/spec-format.md); the next version drops the redundant index, which loses no data",
+                Origin::Generated,
+            );
         }
         diags.push(diagnostic);
     }
@@ -443,9 +464,9 @@ pub fn released_version(history: &History, lock: Option<&Lock>) -> u32 {
     history.latest_version().max(locked)
 }
 
-/// One line per difference, for messages.
-pub fn changes(prev: &[Table], next: &[Table]) -> Vec<String> {
-    let mut lines: Vec<String> = plan::plan(prev, next).iter().map(plan::summary).collect();
+/// One line per planned step, for messages.
+pub fn changes(steps: &[plan::Step]) -> Vec<String> {
+    let mut lines: Vec<String> = steps.iter().map(plan::summary).collect();
     if lines.is_empty() {
         lines.push("the conflict strategy of an entity changed".to_string());
     }

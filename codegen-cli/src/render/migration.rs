@@ -100,8 +100,20 @@ fn view(step: &Step) -> StepView {
             ),
             Vec::new(),
         ),
-        Step::DropIndex { table, index } => statements(
-            format!("`{table}`: drop index `{}`", index.name),
+        Step::DropIndex {
+            table,
+            index,
+            served_by,
+        } => statements(
+            match served_by {
+                None => format!("`{table}`: drop index `{}`", index.name),
+                // A foreign key's own index goes without a spec change once a declared index
+                // starts with its column: say why, and that no row is touched.
+                Some(serving) => format!(
+                    "`{table}`: drop index `{}`, redundant: `{serving}` starts with its columns and serves every lookup it served (a foreign key's checks too); dropping an index loses no data",
+                    index.name
+                ),
+            },
             vec![ddl::drop_index(index)],
         ),
         Step::DropColumn { table, column } => statements(

@@ -49,7 +49,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS "unique notes(server_id)" ON "notes" ("server_
 CREATE INDEX IF NOT EXISTS "notes(sync_status) where unsynced" ON "notes" ("sync_status") WHERE "sync_status" <> 'synced';
 CREATE INDEX IF NOT EXISTS "notes(updated_at)" ON "notes" ("updated_at");
 CREATE INDEX IF NOT EXISTS "notes(is_deleted)" ON "notes" ("is_deleted");
-CREATE INDEX IF NOT EXISTS "notes(notebook_id)" ON "notes" ("notebook_id");
 CREATE INDEX IF NOT EXISTS "notes(priority)" ON "notes" ("priority");
 CREATE INDEX IF NOT EXISTS "notes(notebook_id,observed_at)" ON "notes" ("notebook_id", "observed_at");
 CREATE TRIGGER IF NOT EXISTS "notes.tags is json on insert" BEFORE INSERT ON "notes"
