@@ -26,7 +26,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
@@ -168,6 +168,18 @@ fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
         let s = text(column)?;
         Uuid::parse_str(&s).map_err(|e| corrupt(column, format!("not a UUID ({s:?}): {e}")))
     };
+    let key = || -> Result<Uuid> {
+        match row.get_ref("idempotency_key")? {
+            ValueRef::Blob(bytes) => Uuid::from_slice(bytes).map_err(|e| {
+                corrupt(
+                    "idempotency_key",
+                    format!("not a 16-byte UUID ({} bytes): {e}", bytes.len()),
+                )
+            }),
+            // A key queued before runtime step 5 where no bundled SQLite converted it.
+            _ => uuid("idempotency_key"),
+        }
+    };
     let action = text("action")?;
     let status = text("status")?;
     let payload = text("payload")?;
@@ -183,7 +195,7 @@ fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
     };
     Ok(QueueEntry {
         id,
-        idempotency_key: uuid("idempotency_key")?,
+        idempotency_key: key()?,
         entity_type: text("entity_type")?,
         action: Action::parse(&action)
             .ok_or_else(|| corrupt("action", format!("unknown action {action:?}")))?,
@@ -764,7 +776,7 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
-                Uuid::new_v4().hyphenated().to_string(),
+                new_key(),
                 entry.entity.name,
                 entry.action.as_str(),
                 &id,
@@ -778,6 +790,11 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
         })
         .map_err(Error::sql(sql))?;
     Ok(())
+}
+
+/// A fresh idempotency key as stored: the UUID's 16 bytes.
+fn new_key() -> [u8; 16] {
+    Uuid::new_v4().into_bytes()
 }
 
 /// The stored text of a payload (a JSON object; the same text `Value::Object(..).to_string()`
@@ -984,7 +1001,7 @@ pub(crate) fn enqueue_resend(tx: &Transaction<'_>, resend: &Resend<'_>) -> Resul
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
-                Uuid::new_v4().hyphenated().to_string(),
+                new_key(),
                 resend.entity.name,
                 resend.action.as_str(),
                 resend.entity_id.hyphenated().to_string(),
