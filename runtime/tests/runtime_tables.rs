@@ -159,6 +159,30 @@ fn a_database_made_by_release_0_1_0_upgrades_in_place_keeping_queue_cursors_and_
     assert_eq!(db.cursor("task").unwrap().as_deref(), Some("c-42"));
     let batch = db.queue().next_batch(10).unwrap();
     assert_eq!(batch.len(), 2);
+    // Their keys read back as the UUIDs queued, and their creates send the payload 0.1.0
+    // stored, unchanged.
+    let sent: Vec<(String, serde_json::Value)> = batch
+        .iter()
+        .map(|e| {
+            (
+                e.idempotency_key.to_string(),
+                serde_json::Value::Object(e.payload.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (
+                "00000000-0000-4000-8000-00000000000a".to_owned(),
+                serde_json::json!({"title": "open", "done": false})
+            ),
+            (
+                "00000000-0000-4000-8000-00000000000c".to_owned(),
+                serde_json::json!({"title": "sent", "done": false})
+            ),
+        ]
+    );
     for entry in batch {
         db.queue().complete(entry.id).unwrap();
     }
@@ -373,4 +397,35 @@ fn runtime_step_5_rebuilds_the_queue_keeping_every_entry_and_converting_keys() {
     let queued = db.queue().open_entries().unwrap();
     let last = queued.last().unwrap();
     assert_eq!((last.id, last.entity_id), (7, new.id));
+}
+
+#[test]
+fn a_key_the_portable_step_left_as_text_reads_as_its_uuid() {
+    // A program without the runtime ran step 5 (an SQLite older than 3.41 has no `unhex`, so
+    // the portable SQL copies keys as they are): the runtime reads a text key as well.
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    database_at_runtime_step_4(&path);
+    let conn = Connection::open(&path).unwrap();
+    let all = runtime_tables_sql();
+    conn.execute_batch(&all[runtime_steps_up_to(4).len()..])
+        .unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM _sync_queue WHERE typeof(idempotency_key) = 'text'"
+        ),
+        5
+    );
+    drop(conn);
+    let db = Database::open_with(&path, &migrations(), &[Task::ENTITY, Note::ENTITY]).unwrap();
+    let keys: Vec<String> = db
+        .queue()
+        .all_entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.idempotency_key.to_string())
+        .collect();
+    assert_eq!(keys[0], "5f0c6a7e-1d2b-4c3d-8e4f-a1b2c3d4e5f6");
+    assert_eq!(keys.len(), 5);
 }
