@@ -8,7 +8,8 @@
 //! - **Coalescing.** An update is merged into the queue's *last* entry when that entry is a
 //!   `create` or `update` of the same record that was never handed out (`pending`,
 //!   `retry_count = 0`, no `error`): its changed fields become the union of both, its payload
-//!   the new values of those fields (every field for a create), and no entry is added. So "create, then edit while typing" syncs as one create. Only the tail is ever
+//!   the new values of those fields (a create's stays the record's, below), and no entry is
+//!   added. So "create, then edit while typing" syncs as one create. Only the tail is ever
 //!   merged, so no mutation moves ahead of another (a child created in between keeps its place
 //!   after its parent). Deletes are never coalesced. Turn it off with
 //!   [`crate::OpenOptions::coalesce`].
@@ -21,8 +22,13 @@
 //!   as `next_attempt_at`. After `max_retries` failures the entry is `failed` and its record's
 //!   `sync_status` is `error`; the app lists them ([`Queue::failed`]), and retries
 //!   ([`Queue::retry`], [`Queue::retry_failed`]) or drops them ([`Queue::discard`]).
+//! - **A create's fields.** A create stores no payload: reading the entry reads its record's
+//!   fields as they are then, which is what the create must push (see [`QueueEntry::payload`]).
+//!   A create whose row is gone is failed by `next_batch` with
+//!   [`Error::QueueRecordMissing`], and the others go out.
 //! - **Durability.** The queue is a table: it survives restarts. Completed entries stay until
-//!   [`crate::Database::purge_tombstones`] removes old ones.
+//!   [`crate::Database::purge_tombstones`] removes old ones. Idempotency keys are stored as
+//!   their 16 bytes.
 
 use std::time::SystemTime;
 
@@ -303,6 +309,9 @@ impl Fields<'_> {
     /// [`Fields::fill`] for a listing: a create whose record is gone lists with `{}`, so one
     /// such entry neither hides the others nor stops the app from discarding it.
     fn fill_listed(self, conn: &Connection, stored: Stored) -> Result<QueueEntry> {
+        if !stored.fields_in_record {
+            return Ok(stored.entry);
+        }
         let entry = stored.entry.clone();
         match self.fill(conn, stored) {
             Err(Error::QueueRecordMissing { .. }) => Ok(entry),
