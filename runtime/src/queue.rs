@@ -131,7 +131,9 @@ pub struct QueueEntry {
     /// delete. A create's fields are read from its record when the entry is read (the queue
     /// stores none for it): the record as it is then, which is what the create must push. A
     /// create whose record's row is gone (deleted outside the store, or a purged tombstone)
-    /// lists with `{}`; [`Queue::next_batch`] fails it instead of sending it.
+    /// lists with `{}`; [`Queue::next_batch`] fails it instead of sending it. Reading a
+    /// create's fields needs its entity registered (as pushing it does): a listing shows `{}`
+    /// without it, `next_batch` returns [`Error::UnknownEntity`].
     pub payload: serde_json::Map<String, serde_json::Value>,
     /// The schema version of the payload: the one the write was made under, or for a create
     /// read from its record, the database's current one.
@@ -306,15 +308,16 @@ impl Fields<'_> {
         }
     }
 
-    /// [`Fields::fill`] for a listing: a create whose record is gone lists with `{}`, so one
-    /// such entry neither hides the others nor stops the app from discarding it.
+    /// [`Fields::fill`] for a listing: a create whose record is gone, or whose entity this
+    /// database has not registered, lists with `{}`, so one such entry neither hides the others
+    /// nor stops the app from discarding it.
     fn fill_listed(self, conn: &Connection, stored: Stored) -> Result<QueueEntry> {
         if !stored.fields_in_record {
             return Ok(stored.entry);
         }
         let entry = stored.entry.clone();
         match self.fill(conn, stored) {
-            Err(Error::QueueRecordMissing { .. }) => Ok(entry),
+            Err(Error::QueueRecordMissing { .. } | Error::UnknownEntity { .. }) => Ok(entry),
             other => other,
         }
     }

@@ -277,3 +277,27 @@ fn a_null_payload_on_anything_but_a_create_is_reported_as_a_corrupt_row() {
     );
     assert!(err.to_string().contains("only a create"), "{err}");
 }
+
+#[test]
+fn a_create_of_an_entity_this_instance_has_not_registered_is_listed_but_not_sent_empty() {
+    let dir = TempDir::new();
+    let path = dir.path("app.db");
+    let (db, _, _raw) = open(&path, true);
+    db.insert(&Task::new("a")).unwrap();
+    drop(db);
+    // Opened without the entity list (no typed write yet registered `task`).
+    let db = Database::open(&path, &migrations()).unwrap();
+    let listed = db.queue().open_entries().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].payload.is_empty());
+    let err = db.queue().next_batch(10).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownEntity { entity } if entity == "task"),
+        "{err:?}"
+    );
+    assert_eq!(
+        db.queue().open_entries().unwrap()[0].status,
+        QueueStatus::Pending,
+        "nothing was handed out or failed"
+    );
+}
