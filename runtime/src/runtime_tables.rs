@@ -3,10 +3,12 @@
 //!
 //! The tables belong to the runtime, not to the app's schema: their versions are independent of
 //! the app's `user_version`, recorded one row per applied step in `_sync_runtime`. Every column
-//! and index carries the runtime version that added it; step `N` is *rendered* from the
-//! definitions (the tables new in `N`, then the columns and indexes new in `N`), so the
+//! and index carries the runtime version that added it (and, once replaced or dropped, the one
+//! that did); step `N` is *rendered* from the definitions (the tables new in `N`, the columns
+//! new in `N`, the tables rebuilt in `N`, then the indexes added or dropped in `N`), so the
 //! definitions below are the only place a column is written down. Definitions are only ever
-//! appended to: a released step never changes (`tests/runtime_tables.rs` pins each step's SQL).
+//! appended to or ended (`until`): a released step never changes (`tests/runtime_tables.rs`
+//! pins each step's SQL).
 //!
 //! Databases made by syncwright 0.1.0, whose generated `0001` migration created the tables,
 //! upgrade in place: step 1 uses `CREATE TABLE IF NOT EXISTS` with the same columns.
