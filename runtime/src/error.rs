@@ -302,6 +302,23 @@ pub enum Error {
         id: i64,
     },
 
+    /// A queued `create` reads its fields from its record when it is sent, and the record's
+    /// row is gone (deleted by SQL that bypassed the store): the create cannot be sent.
+    #[error(
+        "queue entry {id} creates {entity} `{record}`, but table `{table}` has no such row \
+         (deleted outside the store?): restore the row and retry the entry, or discard it"
+    )]
+    QueueRecordMissing {
+        /// The queue entry id.
+        id: i64,
+        /// The entity name.
+        entity: String,
+        /// The entity's table.
+        table: String,
+        /// The record's client id.
+        record: uuid::Uuid,
+    },
+
     /// The queue entry is not in a state that allows the operation.
     #[error("queue entry {id} is {status}; {operation} needs it to be {expected}")]
     QueueEntryState {

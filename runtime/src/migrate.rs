@@ -315,8 +315,8 @@ pub fn check_drift(conn: &Connection, entities: &[&EntityDescriptor]) -> Result<
         check_table(
             conn,
             table.name,
-            table.columns.iter().map(|c| c.name),
-            table.indexes.iter().map(|(index, _)| index),
+            table.current_columns().map(|c| c.name),
+            table.current_indexes(),
             &mut missing,
         )?;
     }

@@ -8,7 +8,8 @@
 //! - **Coalescing.** An update is merged into the queue's *last* entry when that entry is a
 //!   `create` or `update` of the same record that was never handed out (`pending`,
 //!   `retry_count = 0`, no `error`): its changed fields become the union of both, its payload
-//!   the new values of those fields (every field for a create), and no entry is added. So "create, then edit while typing" syncs as one create. Only the tail is ever
+//!   the new values of those fields (a create's stays the record's, below), and no entry is
+//!   added. So "create, then edit while typing" syncs as one create. Only the tail is ever
 //!   merged, so no mutation moves ahead of another (a child created in between keeps its place
 //!   after its parent). Deletes are never coalesced. Turn it off with
 //!   [`crate::OpenOptions::coalesce`].
@@ -21,12 +22,17 @@
 //!   as `next_attempt_at`. After `max_retries` failures the entry is `failed` and its record's
 //!   `sync_status` is `error`; the app lists them ([`Queue::failed`]), and retries
 //!   ([`Queue::retry`], [`Queue::retry_failed`]) or drops them ([`Queue::discard`]).
+//! - **A create's fields.** A create stores no payload: reading the entry reads its record's
+//!   fields as they are then, which is what the create must push (see [`QueueEntry::payload`]).
+//!   A create whose row is gone is failed by `next_batch` with
+//!   [`Error::QueueRecordMissing`], and the others go out.
 //! - **Durability.** The queue is a table: it survives restarts. Completed entries stay until
-//!   [`crate::Database::purge_tombstones`] removes old ones.
+//!   [`crate::Database::purge_tombstones`] removes old ones. Idempotency keys are stored as
+//!   their 16 bytes.
 
 use std::time::SystemTime;
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
@@ -38,6 +44,7 @@ use crate::row_writer;
 use crate::runtime_tables::QUEUE;
 use crate::sql_cache::{self, Shape};
 use crate::store::Database;
+use crate::sync::local;
 use crate::{Error, Result};
 
 /// What a queue entry does to its record.
@@ -121,9 +128,15 @@ pub struct QueueEntry {
     pub entity_id: Uuid,
     /// The mutation's domain fields (see [`crate::payload`]): every field for a create, the
     /// fields it changed (`changed_fields`) with their new values for an update, `{}` for a
-    /// delete.
+    /// delete. A create's fields are read from its record when the entry is read (the queue
+    /// stores none for it): the record as it is then, which is what the create must push. A
+    /// create whose record's row is gone (deleted outside the store, or a purged tombstone)
+    /// lists with `{}`; [`Queue::next_batch`] fails it instead of sending it. Reading a
+    /// create's fields needs its entity registered (as pushing it does): a listing shows `{}`
+    /// without it, `next_batch` returns [`Error::UnknownEntity`].
     pub payload: serde_json::Map<String, serde_json::Value>,
-    /// The schema version the write was made under.
+    /// The schema version of the payload: the one the write was made under, or for a create
+    /// read from its record, the database's current one.
     pub schema_version: u32,
     /// Failed attempts so far.
     pub retry_count: u32,
@@ -144,7 +157,16 @@ pub struct QueueEntry {
     pub changed_fields: Option<Vec<String>>,
 }
 
-fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
+/// An entry as the table stores it.
+struct Stored {
+    /// The entry; its payload is empty when `fields_in_record`.
+    entry: QueueEntry,
+    /// A create stored without a payload (since runtime step 5): its fields are its record's
+    /// ([`Fields::fill`]).
+    fields_in_record: bool,
+}
+
+fn read_stored(row: &Row<'_>) -> Result<Stored> {
     let id: i64 = row.get("id")?;
     let corrupt = |column: &str, reason: String| Error::CorruptRow {
         table: "_sync_queue".to_owned(),
@@ -168,25 +190,51 @@ fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
         let s = text(column)?;
         Uuid::parse_str(&s).map_err(|e| corrupt(column, format!("not a UUID ({s:?}): {e}")))
     };
+    let key = || -> Result<Uuid> {
+        match row.get_ref("idempotency_key")? {
+            ValueRef::Blob(bytes) => Uuid::from_slice(bytes).map_err(|e| {
+                corrupt(
+                    "idempotency_key",
+                    format!("not a 16-byte UUID ({} bytes): {e}", bytes.len()),
+                )
+            }),
+            // A key queued before runtime step 5 where no bundled SQLite converted it.
+            _ => uuid("idempotency_key"),
+        }
+    };
     let action = text("action")?;
+    let action = Action::parse(&action)
+        .ok_or_else(|| corrupt("action", format!("unknown action {action:?}")))?;
     let status = text("status")?;
-    let payload = text("payload")?;
-    let payload = match serde_json::from_str(&payload) {
-        Ok(serde_json::Value::Object(map)) => map,
-        Ok(other) => {
+    let payload = row
+        .get::<_, Option<String>>("payload")
+        .map_err(|e| corrupt("payload", e.to_string()))?;
+    let fields_in_record = payload.is_none();
+    let payload = match payload.as_deref().map(serde_json::from_str) {
+        None if action == Action::Create => serde_json::Map::new(),
+        None => {
+            return Err(corrupt(
+                "payload",
+                format!(
+                    "NULL, which only a create may have, in a {}",
+                    action.as_str()
+                ),
+            ));
+        }
+        Some(Ok(serde_json::Value::Object(map))) => map,
+        Some(Ok(other)) => {
             return Err(corrupt(
                 "payload",
                 format!("expected a JSON object, found {other}"),
             ));
         }
-        Err(e) => return Err(corrupt("payload", format!("invalid JSON: {e}"))),
+        Some(Err(e)) => return Err(corrupt("payload", format!("invalid JSON: {e}"))),
     };
-    Ok(QueueEntry {
+    let entry = QueueEntry {
         id,
-        idempotency_key: uuid("idempotency_key")?,
+        idempotency_key: key()?,
         entity_type: text("entity_type")?,
-        action: Action::parse(&action)
-            .ok_or_else(|| corrupt("action", format!("unknown action {action:?}")))?,
+        action,
         entity_id: uuid("entity_id")?,
         payload,
         schema_version: uint("schema_version")?,
@@ -212,7 +260,67 @@ fn read_entry(row: &Row<'_>) -> Result<QueueEntry> {
                 corrupt("changed_fields", format!("not a JSON array of names: {e}"))
             })?),
         },
+    };
+    Ok(Stored {
+        entry,
+        fields_in_record,
     })
+}
+
+/// Reads the fields of creates stored without a payload from their records, as they are when
+/// the entry is read: exactly what the create must push (later local updates of a create not
+/// yet sent coalesce into it anyway; one made while it is in flight is queued after it and
+/// sends its changed fields again, which changes nothing).
+#[derive(Clone, Copy)]
+struct Fields<'db> {
+    db: &'db Database,
+}
+
+impl Fields<'_> {
+    /// `stored`'s entry with its payload. A create's record that is gone is
+    /// [`Error::QueueRecordMissing`]; an entity this database does not know,
+    /// [`Error::UnknownEntity`].
+    fn fill(self, conn: &Connection, stored: Stored) -> Result<QueueEntry> {
+        let Stored {
+            mut entry,
+            fields_in_record,
+        } = stored;
+        if !fields_in_record {
+            return Ok(entry);
+        }
+        let Some(entity) = self.db.entity(&entry.entity_type) else {
+            return Err(Error::UnknownEntity {
+                entity: entry.entity_type,
+            });
+        };
+        match local::read(conn, entity, entry.entity_id)? {
+            Some(row) => {
+                entry.payload = row.fields(entity);
+                entry.schema_version = self.db.schema_version;
+                Ok(entry)
+            }
+            None => Err(Error::QueueRecordMissing {
+                id: entry.id,
+                entity: entry.entity_type,
+                table: entity.table.to_owned(),
+                record: entry.entity_id,
+            }),
+        }
+    }
+
+    /// [`Fields::fill`] for a listing: a create whose record is gone, or whose entity this
+    /// database has not registered, lists with `{}`, so one such entry neither hides the others
+    /// nor stops the app from discarding it.
+    fn fill_listed(self, conn: &Connection, stored: Stored) -> Result<QueueEntry> {
+        if !stored.fields_in_record {
+            return Ok(stored.entry);
+        }
+        let entry = stored.entry.clone();
+        match self.fill(conn, stored) {
+            Err(Error::QueueRecordMissing { .. } | Error::UnknownEntity { .. }) => Ok(entry),
+            other => other,
+        }
+    }
 }
 
 /// The mutation queue, from [`Database::queue`].
@@ -221,6 +329,8 @@ pub struct Queue<'db> {
     db: &'db Database,
 }
 
+/// Entry `id` for a state change (fail, retry, discard): a create's payload is left empty, as
+/// none of them reads it.
 fn entry_in(tx: &Transaction<'_>, id: i64) -> Result<QueueEntry> {
     let sql = format!(
         "SELECT {} FROM _sync_queue WHERE id = ?1",
@@ -229,7 +339,7 @@ fn entry_in(tx: &Transaction<'_>, id: i64) -> Result<QueueEntry> {
     let mut stmt = tx.prepare_cached(&sql).map_err(Error::sql(&sql))?;
     let mut rows = stmt.query([id]).map_err(Error::sql(&sql))?;
     match rows.next().map_err(Error::sql(&sql))? {
-        Some(row) => read_entry(row),
+        Some(row) => Ok(read_stored(row)?.entry),
         None => Err(Error::QueueEntryNotFound { id }),
     }
 }
@@ -262,12 +372,13 @@ impl<'db> Queue<'db> {
             "SELECT {} FROM _sync_queue {filter} ORDER BY id",
             QUEUE.column_list()
         );
+        let fields = Fields { db: self.db };
         self.db.with_reader(|conn| {
             let mut stmt = conn.prepare(&sql).map_err(Error::sql(&sql))?;
             let mut rows = stmt.query([]).map_err(Error::sql(&sql))?;
             let mut out = Vec::new();
             while let Some(row) = rows.next().map_err(Error::sql(&sql))? {
-                out.push(read_entry(row)?);
+                out.push(fields.fill_listed(conn, read_stored(row)?)?);
             }
             Ok(out)
         })
@@ -311,10 +422,23 @@ impl<'db> Queue<'db> {
 
     fn take(&self, selection: Selection, limit: usize) -> Result<Vec<QueueEntry>> {
         let entities = self.db.registered();
+        let fields = Fields { db: self.db };
         self.db.with_writer(|tx| {
             // Inside the transaction: a read-only database refused before any lock file.
             self.db.owner.hold()?;
-            let entries = due_entries(tx, &entities, selection, limit)?;
+            let Due {
+                batch: entries,
+                unsendable,
+            } = due_entries(tx, fields, &entities, selection, limit)?;
+            // Never retried by itself: only restoring the row (then `retry`) or `discard`
+            // helps. Its record's later entries wait behind it, as behind any failed entry.
+            let fail = "UPDATE _sync_queue SET status = 'failed', error = ?2, claimed_by = NULL \
+                        WHERE id = ?1";
+            for (id, error) in &unsendable {
+                tx.prepare_cached(fail)
+                    .and_then(|mut s| s.execute((id, error)))
+                    .map_err(Error::sql(fail))?;
+            }
             let update =
                 "UPDATE _sync_queue SET status = 'in_flight', claimed_by = ?2 WHERE id = ?1";
             let mut stmt = tx.prepare_cached(update).map_err(Error::sql(update))?;
@@ -625,16 +749,21 @@ pub const OPEN_OF_SQL: &str = "SELECT \"id\", \"idempotency_key\", \"entity_type
 /// Up to `limit` due entries in queue order, holding back an entry while a record it
 /// references by foreign key (in its payload) has an earlier open entry that is not in the same
 /// batch ahead of it: a child's create never reaches the server before its parent's.
+///
+/// A create whose record's row is gone cannot be sent: it is returned apart, with its error,
+/// for the caller to fail, and the batch goes on without it.
 fn due_entries(
     tx: &Transaction<'_>,
+    fields: Fields<'_>,
     entities: &[&'static EntityDescriptor],
     selection: Selection,
     limit: usize,
-) -> Result<Vec<QueueEntry>> {
-    let mut batch: Vec<QueueEntry> = Vec::new();
+) -> Result<Due> {
+    let mut due = Due::default();
     if limit == 0 {
-        return Ok(batch);
+        return Ok(due);
     }
+    let batch = &mut due.batch;
     let mut taken = std::collections::HashSet::new();
     let (sql, now) = match selection {
         Selection::Due { now } => (DUE_SQL, now),
@@ -647,7 +776,14 @@ fn due_entries(
         .map_err(Error::sql(OPEN_BEFORE_SQL))?;
     let mut rows = stmt.query([now]).map_err(Error::sql(sql))?;
     while let Some(row) = rows.next().map_err(Error::sql(sql))? {
-        let entry = read_entry(row)?;
+        let entry = match fields.fill(tx, read_stored(row)?) {
+            Ok(entry) => entry,
+            Err(missing @ Error::QueueRecordMissing { id, .. }) => {
+                due.unsendable.push((id, missing.to_string()));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let mut held = false;
         for (parent_entity, parent_id) in references(entities, &entry) {
             let mut ids = open_before
@@ -673,7 +809,16 @@ fn due_entries(
             break;
         }
     }
-    Ok(batch)
+    Ok(due)
+}
+
+/// What [`due_entries`] found.
+#[derive(Default)]
+struct Due {
+    /// The entries to hand out, in queue order.
+    batch: Vec<QueueEntry>,
+    /// Creates that cannot be sent (their record's row is gone): id and why.
+    unsendable: Vec<(i64, String)>,
 }
 
 /// The records `entry`'s payload references by foreign key, as (entity name, id).
@@ -713,7 +858,8 @@ pub(crate) struct NewEntry<'a> {
 /// Appends `entry` to the queue inside the caller's transaction (the one writing its row), or
 /// merges an update into the queue's tail. The entry's base is the record's server version as
 /// the engine knows it (`_sync_records`); a merged update keeps the tail's base and adds its
-/// changed fields to the tail's.
+/// changed fields to the tail's. A create stores no payload (its fields are read from the
+/// record, see [`Fields`]), and an update merged into a create leaves none.
 pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> {
     let payload_of = |fields: Option<&[&str]>| {
         encode_payload(&to_payload_of(entry.entity, entry.values, fields))
@@ -721,24 +867,35 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
     let id = entry.entity_id.hyphenated().to_string();
     if entry.coalesce && entry.action == Action::Update {
         // The queue's tail, if it is an unsent create/update of the same record.
-        let sql = "SELECT id, changed_fields FROM _sync_queue WHERE id = (SELECT max(id) FROM _sync_queue) \
+        let sql = "SELECT id, action, changed_fields FROM _sync_queue WHERE id = (SELECT max(id) FROM _sync_queue) \
                    AND entity_type = ?1 AND entity_id = ?2 AND status = 'pending' \
                    AND retry_count = 0 AND error IS NULL AND action IN ('create', 'update')";
-        let tail: Option<(i64, Option<String>)> = tx
+        let tail: Option<(i64, String, Option<String>)> = tx
             .prepare_cached(sql)
             .and_then(|mut s| {
-                s.query_row((entry.entity.name, &id), |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
+                s.query_row((entry.entity.name, &id), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
             })
             .map_err(Error::sql(sql))?;
-        if let Some((tail, tail_fields)) = tail {
-            // The merged entry carries the new values of every field either change touched.
-            let fields = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
-            let names: Option<Vec<&str>> = fields
-                .as_ref()
-                .map(|f| f.iter().map(String::as_str).collect());
-            let payload = payload_of(names.as_deref());
-            let changed = fields.map(|f| serde_json::to_string(&f).unwrap_or_else(|_| "[]".into()));
+        if let Some((tail, tail_action, tail_fields)) = tail {
+            // A create reads every field from the record when it is sent (a create queued
+            // before runtime step 5 drops its stored copy here); a merged update carries the
+            // new values of every field either change touched.
+            let (payload, changed) = if tail_action == Action::Create.as_str() {
+                (None, None)
+            } else {
+                let fields = union_fields(tail_fields.as_deref(), entry.changed_fields.as_deref());
+                let names: Option<Vec<&str>> = fields
+                    .as_ref()
+                    .map(|f| f.iter().map(String::as_str).collect());
+                let payload = payload_of(names.as_deref());
+                let changed = fields
+                    .as_ref()
+                    .map(|f| serde_json::to_string(f).unwrap_or_else(|_| "[]".into()));
+                (Some(payload), changed)
+            };
             let sql = "UPDATE _sync_queue SET payload = ?1, schema_version = ?2, changed_fields = ?3 \
                        WHERE id = ?4";
             tx.prepare_cached(sql)
@@ -747,7 +904,10 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
             return Ok(());
         }
     }
-    let payload = payload_of(entry.changed_fields.as_deref());
+    let payload = match entry.action {
+        Action::Create => None,
+        Action::Update | Action::Delete => Some(payload_of(entry.changed_fields.as_deref())),
+    };
     let changed = entry
         .changed_fields
         .as_ref()
@@ -764,7 +924,7 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
-                Uuid::new_v4().hyphenated().to_string(),
+                new_key(),
                 entry.entity.name,
                 entry.action.as_str(),
                 &id,
@@ -778,6 +938,11 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, entry: &NewEntry<'_>) -> Result<()> 
         })
         .map_err(Error::sql(sql))?;
     Ok(())
+}
+
+/// A fresh idempotency key as stored: the UUID's 16 bytes.
+fn new_key() -> [u8; 16] {
+    Uuid::new_v4().into_bytes()
 }
 
 /// The stored text of a payload (a JSON object; the same text `Value::Object(..).to_string()`
@@ -878,10 +1043,12 @@ pub(crate) fn purge(
 
 /// The entries of record `entity_id` that are not completed, in queue order.
 pub(crate) fn open_entries_of(
+    db: &Database,
     tx: &Connection,
     entity_type: &str,
     entity_id: &str,
 ) -> Result<Vec<QueueEntry>> {
+    let fields = Fields { db };
     let sql = OPEN_OF_SQL;
     let mut stmt = tx.prepare_cached(sql).map_err(Error::sql(sql))?;
     let mut rows = stmt
@@ -889,7 +1056,7 @@ pub(crate) fn open_entries_of(
         .map_err(Error::sql(sql))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(Error::sql(sql))? {
-        out.push(read_entry(row)?);
+        out.push(fields.fill_listed(tx, read_stored(row)?)?);
     }
     out.sort_by_key(|e| e.id);
     Ok(out)
@@ -984,7 +1151,7 @@ pub(crate) fn enqueue_resend(tx: &Transaction<'_>, resend: &Resend<'_>) -> Resul
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute((
-                Uuid::new_v4().hyphenated().to_string(),
+                new_key(),
                 resend.entity.name,
                 resend.action.as_str(),
                 resend.entity_id.hyphenated().to_string(),

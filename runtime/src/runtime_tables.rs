@@ -3,14 +3,22 @@
 //!
 //! The tables belong to the runtime, not to the app's schema: their versions are independent of
 //! the app's `user_version`, recorded one row per applied step in `_sync_runtime`. Every column
-//! and index carries the runtime version that added it; step `N` is *rendered* from the
-//! definitions (the tables new in `N`, then the columns and indexes new in `N`), so the
+//! and index carries the runtime version that added it (and, once replaced or dropped, the one
+//! that did); step `N` is *rendered* from the definitions (the tables new in `N`, the columns
+//! new in `N`, the tables rebuilt in `N`, then the indexes added or dropped in `N`), so the
 //! definitions below are the only place a column is written down. Definitions are only ever
-//! appended to: a released step never changes (`tests/runtime_tables.rs` pins each step's SQL).
+//! appended to or ended (`until`): a released step never changes (`tests/runtime_tables.rs`
+//! pins each step's SQL).
 //!
 //! Databases made by syncwright 0.1.0, whose generated `0001` migration created the tables,
-//! upgrade in place: step 1 uses `CREATE TABLE IF NOT EXISTS` with the same columns, and later
-//! steps only add.
+//! upgrade in place: step 1 uses `CREATE TABLE IF NOT EXISTS` with the same columns.
+//!
+//! SQLite cannot change a column's type or constraints in place: a step that does (a column
+//! definition whose `until` is the step) *rebuilds* the table the way SQLite's documentation
+//! prescribes — create the new shape under a temporary name, copy every row, carry the
+//! `AUTOINCREMENT` counter over, drop the old table, rename, create the indexes — all inside the
+//! step's one transaction, so a crash leaves the old shape whole. A rebuild drops what the new
+//! shape no longer lists (a column or index whose `until` is the step).
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
@@ -24,7 +32,7 @@ use crate::migration::MigrationRef;
 use crate::{Error, Result};
 
 /// The latest version of the runtime's tables.
-pub const RUNTIME_TABLES_VERSION: u32 = 4;
+pub const RUNTIME_TABLES_VERSION: u32 = 5;
 
 /// One column of a runtime table.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +43,23 @@ pub(crate) struct Column {
     pub definition: &'static str,
     /// The runtime version that added it.
     pub since: u32,
+    /// The runtime version whose rebuild replaced or dropped this definition (`None`: current).
+    pub until: Option<u32>,
+    /// An SQL expression the runtime (whose bundled SQLite has every function it needs)
+    /// rewrites the copied values with, in the rebuild's transaction; the portable step SQL
+    /// ([`runtime_tables_sql`]) leaves them as they were, so readers accept both forms.
+    pub converted_by: Option<&'static str>,
+}
+
+/// One index of a runtime table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Index {
+    /// The index itself.
+    pub descriptor: IndexDescriptor,
+    /// The runtime version that added it.
+    pub since: u32,
+    /// The runtime version that dropped it (`None`: current).
+    pub until: Option<u32>,
 }
 
 /// One runtime table.
@@ -48,8 +73,8 @@ pub(crate) struct Table {
     pub since: u32,
     /// Its columns, in table order.
     pub columns: &'static [Column],
-    /// Its indexes, each with the runtime version that added it.
-    pub indexes: &'static [(IndexDescriptor, u32)],
+    /// Its indexes, current and dropped.
+    pub indexes: &'static [Index],
 }
 
 const fn column(name: &'static str, definition: &'static str, since: u32) -> Column {
@@ -57,6 +82,63 @@ const fn column(name: &'static str, definition: &'static str, since: u32) -> Col
         name,
         definition,
         since,
+        until: None,
+        converted_by: None,
+    }
+}
+
+const fn index(
+    name: &'static str,
+    columns: &'static [&'static str],
+    unique: bool,
+    since: u32,
+) -> Index {
+    Index {
+        descriptor: IndexDescriptor {
+            name,
+            columns,
+            unique,
+        },
+        since,
+        until: None,
+    }
+}
+
+impl Column {
+    /// This definition, replaced or dropped by the rebuild of step `version`.
+    const fn until(self, version: u32) -> Self {
+        Column {
+            until: Some(version),
+            ..self
+        }
+    }
+
+    /// This definition, its copied values rewritten by the runtime with `expression`.
+    const fn converted_by(self, expression: &'static str) -> Self {
+        Column {
+            converted_by: Some(expression),
+            ..self
+        }
+    }
+
+    /// Whether the column has this definition at runtime version `version`.
+    fn live_at(&self, version: u32) -> bool {
+        self.since <= version && self.until.is_none_or(|until| version < until)
+    }
+}
+
+impl Index {
+    /// This index, dropped in step `version`.
+    const fn until(self, version: u32) -> Self {
+        Index {
+            until: Some(version),
+            ..self
+        }
+    }
+
+    /// Whether the index exists at runtime version `version`.
+    fn live_at(&self, version: u32) -> bool {
+        self.since <= version && self.until.is_none_or(|until| version < until)
     }
 }
 
@@ -67,7 +149,15 @@ pub(crate) const QUEUE: Table = Table {
     since: 1,
     columns: &[
         column("id", "INTEGER PRIMARY KEY AUTOINCREMENT", 1),
-        column("idempotency_key", "TEXT NOT NULL UNIQUE", 1),
+        column("idempotency_key", "TEXT NOT NULL UNIQUE", 1).until(5),
+        // Since step 5 the key's 16 bytes (the UUID text took 36, twice: row and index). Keys
+        // queued before keep working as text where a program without the runtime rebuilt the
+        // table (an SQLite older than 3.41 has no `unhex`).
+        column("idempotency_key", "BLOB NOT NULL UNIQUE", 5).converted_by(
+            "CASE WHEN typeof(\"idempotency_key\") = 'text' AND length(\"idempotency_key\") = 36 \
+             THEN coalesce(unhex(\"idempotency_key\", '-'), \"idempotency_key\") \
+             ELSE \"idempotency_key\" END",
+        ),
         column("entity_type", "TEXT NOT NULL", 1),
         column(
             "action",
@@ -79,7 +169,11 @@ pub(crate) const QUEUE: Table = Table {
             "payload",
             "TEXT NOT NULL CHECK (json_valid(\"payload\"))",
             1,
-        ),
+        )
+        .until(5),
+        // Since step 5 NULL for a create, whose fields are read from the record when the entry
+        // is read (crate::queue): the record as it is then is what the create must push.
+        column("payload", "TEXT CHECK (json_valid(\"payload\"))", 5),
         column("schema_version", "INTEGER NOT NULL", 1),
         column("retry_count", "INTEGER NOT NULL DEFAULT 0", 1),
         column("max_retries", "INTEGER NOT NULL DEFAULT 10", 1),
@@ -102,41 +196,32 @@ pub(crate) const QUEUE: Table = Table {
         column("changed_fields", "TEXT", 3),
     ],
     indexes: &[
-        (
-            IndexDescriptor {
-                name: "idx__sync_queue_status_next_attempt_at",
-                columns: &["status", "next_attempt_at"],
-                unique: false,
-            },
+        // Unused since the queries below took the two later indexes (step 5 drops them).
+        index(
+            "idx__sync_queue_status_next_attempt_at",
+            &["status", "next_attempt_at"],
+            false,
             1,
-        ),
-        (
-            IndexDescriptor {
-                name: "idx__sync_queue_entity_type_status",
-                columns: &["entity_type", "status"],
-                unique: false,
-            },
+        )
+        .until(5),
+        index(
+            "idx__sync_queue_entity_type_status",
+            &["entity_type", "status"],
+            false,
             1,
-        ),
+        )
+        .until(5),
+        // `next_batch` walks the pending entries in queue order along this index and stops
+        // once the batch is full: no sort of every pending entry per batch. Listing by status
+        // (failed entries, in-flight recovery, purge, counts) uses it too.
+        index("idx__sync_queue_status_id", &["status", "id"], false, 3),
         // The per-record ordering rule (an entry waits for every earlier entry of its record)
         // and the parent hold look a record's entries up by this index (with the rowid `id`
         // it ends in), so draining n entries is O(n log n), not O(n^2).
-        // `next_batch` walks the pending entries in queue order along this index and stops
-        // once the batch is full: no sort of every pending entry per batch.
-        (
-            IndexDescriptor {
-                name: "idx__sync_queue_status_id",
-                columns: &["status", "id"],
-                unique: false,
-            },
-            3,
-        ),
-        (
-            IndexDescriptor {
-                name: "idx__sync_queue_entity_type_entity_id",
-                columns: &["entity_type", "entity_id"],
-                unique: false,
-            },
+        index(
+            "idx__sync_queue_entity_type_entity_id",
+            &["entity_type", "entity_id"],
+            false,
             3,
         ),
     ],
@@ -248,29 +333,128 @@ pub(crate) const TABLES: &[&Table] = &[
 ];
 
 impl Table {
-    /// The comma-separated, quoted column list (for `SELECT`).
-    pub fn column_list(&self) -> String {
+    /// The columns as they are now (at [`RUNTIME_TABLES_VERSION`]).
+    pub fn current_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns
             .iter()
+            .filter(|c| c.live_at(RUNTIME_TABLES_VERSION))
+    }
+
+    /// The indexes as they are now (at [`RUNTIME_TABLES_VERSION`]).
+    pub fn current_indexes(&self) -> impl Iterator<Item = &IndexDescriptor> {
+        self.indexes
+            .iter()
+            .filter(|i| i.live_at(RUNTIME_TABLES_VERSION))
+            .map(|i| &i.descriptor)
+    }
+
+    /// The comma-separated, quoted column list (for `SELECT`).
+    pub fn column_list(&self) -> String {
+        self.current_columns()
             .map(|c| quote(c.name))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     fn create_sql(&self, version: u32) -> String {
+        format!(
+            "-- {}: {}\nCREATE TABLE IF NOT EXISTS {}",
+            self.name,
+            self.purpose,
+            self.definition(self.name, version)
+        )
+    }
+
+    /// `"<name>" (<columns at version>);`, the body of a `CREATE TABLE`.
+    fn definition(&self, name: &str, version: u32) -> String {
         let columns: Vec<String> = self
             .columns
             .iter()
-            .filter(|c| c.since <= version)
+            .filter(|c| c.live_at(version))
             .map(|c| format!("    {} {}", quote(c.name), c.definition))
             .collect();
-        format!(
-            "-- {}: {}\nCREATE TABLE IF NOT EXISTS {} (\n{}\n);\n",
+        format!("{} (\n{}\n);\n", quote(name), columns.join(",\n"))
+    }
+
+    /// Whether step `version` rebuilds the table: one of its column definitions ends there
+    /// (SQLite changes a column's type or constraints only by rebuilding the table).
+    fn rebuilt_in(&self, version: u32) -> bool {
+        self.since < version && self.columns.iter().any(|c| c.until == Some(version))
+    }
+
+    /// The rebuild of step `version` (see the module docs): the new shape under a temporary
+    /// name, every row copied (a column new in the step takes its default), the
+    /// `AUTOINCREMENT` counter carried over so no id is handed out twice, the old table dropped,
+    /// the new one renamed (with `legacy_alter_table`, so a view of the app that reads the table
+    /// neither blocks the rename nor gets rewritten), and the indexes of the new shape.
+    fn rebuild_sql(&self, version: u32) -> String {
+        let new_name = format!("{}_new", self.name);
+        let copied: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| c.live_at(version))
+            .filter(|c| {
+                self.columns
+                    .iter()
+                    .any(|old| old.name == c.name && old.live_at(version - 1))
+            })
+            .map(|c| quote(c.name))
+            .collect();
+        let copied = copied.join(", ");
+        let mut sql = format!(
+            "-- {}: rebuilt in its new shape, every row kept\nCREATE TABLE {}",
             self.name,
-            self.purpose,
-            quote(self.name),
-            columns.join(",\n")
-        )
+            self.definition(&new_name, version)
+        );
+        let _ = writeln!(
+            sql,
+            "INSERT INTO {new} ({copied}) SELECT {copied} FROM {old};",
+            new = quote(&new_name),
+            old = quote(self.name),
+        );
+        if self
+            .columns
+            .iter()
+            .any(|c| c.definition.contains("AUTOINCREMENT"))
+        {
+            let _ = writeln!(
+                sql,
+                "DELETE FROM sqlite_sequence WHERE name = '{new_name}';\n\
+                 INSERT INTO sqlite_sequence (name, seq) SELECT '{new_name}', seq FROM sqlite_sequence WHERE name = '{}';",
+                self.name
+            );
+        }
+        let _ = writeln!(
+            sql,
+            "DROP TABLE {old};\nPRAGMA legacy_alter_table = ON;\n\
+             ALTER TABLE {new} RENAME TO {old};\nPRAGMA legacy_alter_table = OFF;",
+            new = quote(&new_name),
+            old = quote(self.name),
+        );
+        for index in self.indexes.iter().filter(|i| i.live_at(version)) {
+            sql.push_str(&create_index_sql(self.name, &index.descriptor));
+        }
+        sql
+    }
+
+    /// What the runtime rewrites after the rebuild of step `version` (see
+    /// [`Column::converted_by`]); empty when nothing.
+    fn conversion_sql(&self, version: u32) -> String {
+        let mut sql = String::new();
+        if !self.rebuilt_in(version) {
+            return sql;
+        }
+        for c in self.columns.iter().filter(|c| c.since == version) {
+            if let Some(expression) = c.converted_by {
+                let _ = writeln!(
+                    sql,
+                    "UPDATE {} SET {col} = {expression} WHERE {col} IS NOT ({expression});",
+                    quote(self.name),
+                    col = quote(c.name),
+                );
+            }
+        }
+        sql
     }
 }
 
@@ -286,8 +470,10 @@ fn create_index_sql(table: &str, index: &IndexDescriptor) -> String {
 }
 
 /// The statements of runtime step `version`, rendered from the definitions: the tables created
-/// in `version`, then the columns and indexes added in `version`. Every statement can run again
-/// (`IF NOT EXISTS`; the runner skips an `ADD COLUMN` whose column exists).
+/// in `version`, the columns added in `version`, the tables rebuilt in `version`, then the
+/// indexes added or dropped in `version`. Every statement of a step without a rebuild can run
+/// again (`IF NOT EXISTS`; the runner skips an `ADD COLUMN` whose column exists); a rebuild is
+/// one transaction with its `_sync_runtime` row, so it never runs half.
 pub(crate) fn step_sql(version: u32) -> String {
     let mut sql = String::new();
     for table in TABLES.iter().filter(|t| t.since == version) {
@@ -295,6 +481,9 @@ pub(crate) fn step_sql(version: u32) -> String {
     }
     for table in TABLES.iter().filter(|t| t.since < version) {
         for c in table.columns.iter().filter(|c| c.since == version) {
+            if table.rebuilt_in(version) {
+                continue;
+            }
             let _ = writeln!(
                 sql,
                 "ALTER TABLE {} ADD COLUMN {} {};",
@@ -304,9 +493,20 @@ pub(crate) fn step_sql(version: u32) -> String {
             );
         }
     }
-    for table in TABLES {
-        for (index, _) in table.indexes.iter().filter(|(_, since)| *since == version) {
-            sql.push_str(&create_index_sql(table.name, index));
+    for table in TABLES.iter().filter(|t| t.rebuilt_in(version)) {
+        sql.push_str(&table.rebuild_sql(version));
+    }
+    for table in TABLES.iter().filter(|t| !t.rebuilt_in(version)) {
+        for index in table.indexes {
+            if index.until == Some(version) {
+                let _ = writeln!(
+                    sql,
+                    "DROP INDEX IF EXISTS {};",
+                    quote(index.descriptor.name)
+                );
+            } else if index.since == version {
+                sql.push_str(&create_index_sql(table.name, &index.descriptor));
+            }
         }
     }
     sql
@@ -371,7 +571,11 @@ pub(crate) fn upgrade(conn: &mut Connection, now: SystemTime) -> Result<()> {
         if current_version(&tx)? >= version {
             continue;
         }
-        let sql = step_sql(version);
+        // The portable step, then what only the bundled SQLite can convert.
+        let mut sql = step_sql(version);
+        for table in TABLES {
+            sql.push_str(&table.conversion_sql(version));
+        }
         let name = format!("runtime tables {version}");
         let step = MigrationRef {
             version,

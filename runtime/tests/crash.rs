@@ -193,6 +193,94 @@ fn killed_migration_leaves_a_whole_version() {
     eprintln!("versions at kill time: {versions_seen:?}");
 }
 
+/// Queue entries of the runtime-step crash test: enough that the rebuild takes a while.
+const QUEUE_ROWS: i64 = 20_000;
+
+/// A database at runtime step 4 with a large queue (text keys), closed cleanly.
+fn seed_runtime_step_4(path: &Path) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(&runtime_steps_up_to(4)).unwrap();
+    conn.execute_batch(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {QUEUE_ROWS}) \
+         INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
+         schema_version, next_attempt_at, created_at, status, changed_fields) \
+         SELECT printf('00000000-0000-4000-8000-%012d', i), 'task', 'update', \
+         printf('00000000-0000-4000-9000-%012d', i % 1000), '{{\"title\":\"t\"}}', 3, i, i, \
+         CASE i % 4 WHEN 0 THEN 'pending' WHEN 1 THEN 'failed' WHEN 2 THEN 'completed' ELSE 'pending' END, \
+         '[\"title\"]' FROM n;"
+    ))
+    .unwrap();
+    conn.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .unwrap();
+}
+
+#[test]
+fn killed_runtime_step_5_leaves_the_old_queue_or_the_new_one_whole() {
+    // The queue's rebuild (step 5) is one transaction with its `_sync_runtime` row: a kill at
+    // any moment leaves step 4's shape with every entry, or step 5's with every entry.
+    let dir = TempDir::new();
+    let template = dir.path("template.db");
+    seed_runtime_step_4(&template);
+    let mut versions_seen = HashMap::new();
+    for round in 0..10u64 {
+        let path = dir.path(&format!("r{round}.db"));
+        std::fs::copy(&template, &path).unwrap();
+        let mut child = spawn("migrate", &path);
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("opening") {
+            line.clear();
+            if out.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(round * 100));
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let conn = Connection::open(&path).unwrap();
+        integrity_ok(&conn);
+        let version = count(&conn, "SELECT max(version) FROM _sync_runtime");
+        *versions_seen.entry(version).or_insert(0) += 1;
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM _sync_queue"),
+            QUEUE_ROWS,
+            "round {round}: no entry lost at runtime version {version}"
+        );
+        let key_type = if version >= 5 { "blob" } else { "text" };
+        assert_eq!(
+            count(
+                &conn,
+                &format!(
+                    "SELECT count(*) FROM _sync_queue WHERE typeof(idempotency_key) = '{key_type}'"
+                )
+            ),
+            QUEUE_ROWS,
+            "round {round}: runtime version {version} has every key as {key_type}"
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'idx__sync_queue_entity_type_status'"
+            ),
+            i64::from(version < 5),
+            "round {round}: the indexes match runtime version {version}"
+        );
+        drop(conn);
+        let db = Database::open_with(&path, &migrations(), &[Task::ENTITY])
+            .expect("reopen finishes the upgrade");
+        let status = db.status().unwrap();
+        assert_eq!(
+            status.pending + status.failed,
+            u64::try_from(QUEUE_ROWS / 4 * 3).unwrap(),
+            "round {round}: the upgraded queue reads every open entry"
+        );
+    }
+    eprintln!("runtime versions at kill time: {versions_seen:?}");
+}
+
 #[test]
 fn killed_write_burst_keeps_rows_and_queue_in_step() {
     killed_write_burst("full");

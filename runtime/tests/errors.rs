@@ -231,6 +231,15 @@ fn every_error_message() {
             Error::QueueEntryNotFound { id: 42 },
         ),
         (
+            "queue_record_missing",
+            Error::QueueRecordMissing {
+                id: 42,
+                entity: "task".into(),
+                table: "tasks".into(),
+                record: uuid::Uuid::from_u128(7),
+            },
+        ),
+        (
             "queue_entry_state",
             Error::QueueEntryState {
                 id: 42,

@@ -124,6 +124,9 @@ fn writes_through_the_store_to_an_adopted_table_queue_by_sync_id() {
         "each write is queued for its record, by its `_sync_id`"
     );
     assert!(entries.iter().all(|e| e.entity_type == "patients"));
+    // A create stores no payload: its fields are read from the row found by its `_sync_id`.
+    assert_eq!(entries[0].payload["displayName"], "Cy");
+    assert_eq!(entries[0].payload["id"], 10);
     assert_eq!(
         db.get::<Patients>(bob.id).unwrap().unwrap().data,
         updated,
@@ -142,6 +145,14 @@ fn writes_through_the_store_to_an_adopted_table_queue_by_sync_id() {
         .unwrap();
     assert_eq!(name, "Cy");
     assert_eq!(sync_id, cy.id.hyphenated().to_string());
+    let stored: Option<String> = app
+        .query_row(
+            "SELECT payload FROM _sync_queue WHERE action = 'create'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, None, "the create's fields are the row's");
     let email: Option<String> = app
         .query_row(
             "SELECT email FROM patients WHERE displayName = 'Bob'",

@@ -8,7 +8,7 @@ mod conflict;
 mod engine;
 #[cfg(feature = "http")]
 pub mod http;
-mod local;
+pub(crate) mod local;
 mod manual;
 pub mod protocol;
 mod pull;

@@ -153,7 +153,7 @@ fn apply_one(
 ) -> Result<Applied> {
     let known = local::known(tx, remote.id)?;
     let id = remote.id.hyphenated().to_string();
-    let open = queue::open_entries_of(tx, entity.name, &id)?;
+    let open = queue::open_entries_of(db, tx, entity.name, &id)?;
     let in_conflict = local::in_conflict(tx, entity, remote.id)?;
     let settled = open.is_empty() && !in_conflict;
     match known {

@@ -141,3 +141,13 @@ pub fn integrity_ok(conn: &rusqlite::Connection) {
         .expect("integrity_check");
     assert_eq!(result, "ok", "PRAGMA integrity_check");
 }
+
+/// The runtime tables' SQL of steps 1 to `version`, as `syncwright::runtime_tables_sql()`
+/// prints them: what a database made by an older runtime ran.
+pub fn runtime_steps_up_to(version: u32) -> String {
+    let sql = syncwright::runtime_tables_sql();
+    match sql.find(&format!("-- Runtime tables, step {}.", version + 1)) {
+        Some(end) => sql[..end].to_owned(),
+        None => sql,
+    }
+}
