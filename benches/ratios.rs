@@ -326,7 +326,7 @@ fn raw_project(conn: &Connection) -> Uuid {
 }
 
 /// The raw equivalent of a store insert: the row with its sync metadata, and its queue row
-/// (the full payload, as JSON) in the same transaction.
+/// in the same transaction (a create's row holds no payload: the push reads the record).
 fn raw_insert_task(conn: &Connection, project: Uuid, i: usize) -> Uuid {
     let id = Uuid::new_v4();
     let t = task(project, i);
@@ -353,15 +353,12 @@ fn raw_insert_task(conn: &Connection, project: Uuid, i: usize) -> Uuid {
         t.priority,
     ])
     .unwrap();
-    let payload = serde_json::json!({
-        "title": t.title, "details": t.details, "project_id": project.to_string(),
-        "due_on": due, "done": t.done, "priority": t.priority,
-    });
-    raw_enqueue(conn, "create", id, &payload.to_string(), now);
+    raw_enqueue(conn, "create", id, None, now);
     id
 }
 
-fn raw_enqueue(conn: &Connection, action: &str, id: Uuid, payload: &str, now: i64) {
+/// A queue row as the store writes it: the idempotency key's 16 bytes, no payload for a create.
+fn raw_enqueue(conn: &Connection, action: &str, id: Uuid, payload: Option<&str>, now: i64) {
     conn.prepare_cached(
         "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
          schema_version, max_retries, next_attempt_at, created_at) \
@@ -369,7 +366,7 @@ fn raw_enqueue(conn: &Connection, action: &str, id: Uuid, payload: &str, now: i6
     )
     .unwrap()
     .execute(params![
-        Uuid::new_v4().to_string(),
+        Uuid::new_v4().as_bytes(),
         action,
         id.to_string(),
         payload,
@@ -406,7 +403,7 @@ fn raw_update_task(conn: &Connection, id: Uuid, i: usize) {
     ])
     .unwrap();
     let payload = serde_json::json!({ "title": new_title });
-    raw_enqueue(conn, "update", id, &payload.to_string(), now);
+    raw_enqueue(conn, "update", id, Some(&payload.to_string()), now);
 }
 
 fn insert_single(twins: &Twins<'_>, s: &Sizes) -> Figures {
@@ -661,7 +658,7 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
             let mut raw = twins.raw();
             let p = raw_project(&raw);
             let tx = raw.transaction().unwrap();
-            raw_enqueue(&tx, "create", p, "{}", now_ms());
+            raw_enqueue(&tx, "create", p, None, now_ms());
             for i in 0..n {
                 raw_insert_task(&tx, p, i);
             }
@@ -1115,28 +1112,21 @@ fn pull_apply(twins: &Twins<'_>, s: &Sizes) -> Figures {
 }
 
 /// The raw equivalent of pushing the queue: claim a batch of 100 in queue order, build the
-/// mutations from the payloads and rows, send them through the same kind of server, then settle
+/// creates from the records' rows (a create's queue row holds no payload), send them through the same kind of server, then settle
 /// the answered batch in one transaction (queue, known version, server id, status).
 #[inline(never)]
 fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize {
     let mut pushed = 0;
     loop {
         let tx = conn.transaction().unwrap();
-        let batch: Vec<(i64, String, String, String, String, String)> = tx
+        let batch: Vec<(i64, Vec<u8>, String, String, String)> = tx
             .prepare_cached(
-                "SELECT id, idempotency_key, entity_type, action, entity_id, payload \
+                "SELECT id, idempotency_key, entity_type, action, entity_id \
                  FROM _sync_queue WHERE status = 'pending' ORDER BY id LIMIT 100",
             )
             .unwrap()
             .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .unwrap()
             .map(Result::unwrap)
@@ -1155,20 +1145,8 @@ fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize 
         }
         let mutations = batch
             .iter()
-            .map(|(_, key, entity, action, record, payload)| {
-                let table = if entity == "task" {
-                    "tasks"
-                } else {
-                    "projects"
-                };
-                let (updated_at, created_at): (i64, i64) = conn
-                    .prepare_cached(&format!(
-                        "SELECT updated_at, created_at FROM {table} WHERE id = ?1"
-                    ))
-                    .unwrap()
-                    .query_row([record], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .unwrap();
-                let fields: Fields = serde_json::from_str(payload).unwrap();
+            .map(|(_, key, entity, action, record)| {
+                let (updated_at, created_at, fields) = raw_record_fields(conn, entity, record);
                 let field_timestamps = if entity == "task" {
                     fields.keys().map(|k| (k.clone(), created_at)).collect()
                 } else {
@@ -1176,7 +1154,7 @@ fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize 
                 };
                 assert_eq!(action, "create");
                 Mutation {
-                    idempotency_key: key.parse().unwrap(),
+                    idempotency_key: Uuid::from_slice(key).unwrap(),
                     entity: entity.clone(),
                     action: ProtocolAction::Create,
                     id: record.parse().unwrap(),
@@ -1193,7 +1171,7 @@ fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize 
             .unwrap();
         let now = now_ms();
         let tx = conn.transaction().unwrap();
-        for ((id, _, entity, _, record, _), result) in batch.iter().zip(&response.results) {
+        for ((id, _, entity, _, record), result) in batch.iter().zip(&response.results) {
             let Outcome::Accepted {
                 server_version,
                 server_id,
@@ -1228,6 +1206,46 @@ fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize 
             pushed += 1;
         }
         tx.commit().unwrap();
+    }
+}
+
+/// A record's `updated_at`, `created_at` and domain fields, read from its row for its create.
+fn raw_record_fields(conn: &Connection, entity: &str, record: &str) -> (i64, i64, Fields) {
+    use serde_json::Value as Json;
+    let text = |r: &rusqlite::Row<'_>, i| -> rusqlite::Result<Json> {
+        Ok(r.get::<_, Option<String>>(i)?
+            .map_or(Json::Null, Json::from))
+    };
+    if entity == "task" {
+        conn.prepare_cached(
+            "SELECT updated_at, created_at, title, details, project_id, due_on, done, priority \
+             FROM tasks WHERE id = ?1",
+        )
+        .unwrap()
+        .query_row([record], |r| {
+            let mut fields = Fields::new();
+            fields.insert("title".into(), text(r, 2)?);
+            fields.insert("details".into(), text(r, 3)?);
+            fields.insert("project_id".into(), text(r, 4)?);
+            fields.insert("due_on".into(), r.get::<_, Option<i64>>(5)?.into());
+            fields.insert("done".into(), r.get::<_, bool>(6)?.into());
+            fields.insert("priority".into(), r.get::<_, i64>(7)?.into());
+            Ok((r.get(0)?, r.get(1)?, fields))
+        })
+        .unwrap()
+    } else {
+        conn.prepare_cached(
+            "SELECT updated_at, created_at, name, archived, slug FROM projects WHERE id = ?1",
+        )
+        .unwrap()
+        .query_row([record], |r| {
+            let mut fields = Fields::new();
+            fields.insert("name".into(), text(r, 2)?);
+            fields.insert("archived".into(), r.get::<_, bool>(3)?.into());
+            fields.insert("slug".into(), text(r, 4)?);
+            Ok((r.get(0)?, r.get(1)?, fields))
+        })
+        .unwrap()
     }
 }
 
@@ -1266,20 +1284,15 @@ fn push_drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
     )
 }
 
-/// The project's `create` queue row, as the store writes it.
+/// The project's `create` queue row, as the store writes it (no payload).
 fn raw_enqueue_project(conn: &Connection, id: Uuid) {
     conn.prepare_cached(
-        "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, payload, \
+        "INSERT INTO _sync_queue (idempotency_key, entity_type, action, entity_id, \
          schema_version, max_retries, next_attempt_at, created_at) \
-         VALUES (?1, 'project', 'create', ?2, ?3, 5, 10, ?4, ?4)",
+         VALUES (?1, 'project', 'create', ?2, 5, 10, ?3, ?3)",
     )
     .unwrap()
-    .execute(params![
-        Uuid::new_v4().to_string(),
-        id.to_string(),
-        r#"{"archived":false,"name":"Depot","slug":null}"#,
-        now_ms()
-    ])
+    .execute(params![Uuid::new_v4().as_bytes(), id.to_string(), now_ms()])
     .unwrap();
 }
 

@@ -280,15 +280,13 @@ impl Database {
     /// The live (not deleted) record `id`, if any.
     pub fn get<T: Syncable>(&self, id: Uuid) -> Result<Option<Record<T>>> {
         self.ensure_registered(T::ENTITY)?;
-        self.pool
-            .read_briefly(|conn| fetch_one::<T>(conn, id, false))
+        self.with_reader(|conn| fetch_one::<T>(conn, id, false))
     }
 
     /// Record `id` even if it is a tombstone.
     pub fn get_including_deleted<T: Syncable>(&self, id: Uuid) -> Result<Option<Record<T>>> {
         self.ensure_registered(T::ENTITY)?;
-        self.pool
-            .read_briefly(|conn| fetch_one::<T>(conn, id, true))
+        self.with_reader(|conn| fetch_one::<T>(conn, id, true))
     }
 
     /// A query over `T`'s records; tombstones are excluded unless asked for.

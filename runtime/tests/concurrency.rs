@@ -86,7 +86,7 @@ fn writers_and_a_syncing_thread_lose_and_duplicate_nothing() {
     assert_eq!(Task::ENTITY.name, "task");
 }
 
-/// A point read borrows the writer connection only when no write holds it: while another
+/// A read borrows the writer connection only when no write holds it: while another
 /// thread has a write open, `get` neither waits for it nor sees its uncommitted rows.
 #[test]
 fn a_get_while_another_thread_holds_a_write_neither_waits_nor_sees_uncommitted_rows() {
