@@ -78,6 +78,9 @@ struct Sizes {
     small_table: usize,
     pulled: usize,
     pushed: usize,
+    migrated_rows: usize,
+    entities_big: usize,
+    entities_small: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -91,6 +94,9 @@ const FULL: Sizes = Sizes {
     small_table: 1_000,
     pulled: 100_000,
     pushed: 10_000,
+    migrated_rows: 100_000,
+    entities_big: 1_000,
+    entities_small: 100,
 };
 
 const QUICK: Sizes = Sizes {
@@ -104,6 +110,9 @@ const QUICK: Sizes = Sizes {
     small_table: 1_000,
     pulled: 5_000,
     pushed: 500,
+    migrated_rows: 5_000,
+    entities_big: 100,
+    entities_small: 10,
 };
 
 /// The figures of one pair.
@@ -161,6 +170,16 @@ fn main() {
         ("list", Some(1.2), Box::new(|| list(&twins, &sizes))),
         ("get", Some(1.2), Box::new(|| get(&twins, &sizes))),
         ("drain", Some(1.5), Box::new(|| drain(&twins, &sizes))),
+        (
+            "migrate_v1_v5",
+            Some(1.1),
+            Box::new(|| migrate_v1_v5(&twins, &sizes)),
+        ),
+        (
+            "codegen_scale",
+            Some(12.0),
+            Box::new(|| codegen_scale(dir.path(), &sizes)),
+        ),
         (
             "add_integer_column",
             Some(2.0),
@@ -715,6 +734,126 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
                 tx.commit().unwrap();
             }
         },
+    )
+}
+
+/// The runtime opening a v1 database of `migrated_rows` tasks with the v1→v5 migrations (A)
+/// vs hand-written rusqlite opening it and running the same four migration files (each is one
+/// transaction with its `user_version` bump) (B). Both start from copies of one filled file.
+fn migrate_v1_v5(twins: &Twins<'_>, s: &Sizes) -> Figures {
+    let n = s.migrated_rows;
+    let all = twins.migrations;
+    let v1 = syncwright::OwnedMigrations {
+        version: 1,
+        schema: syncwright::OwnedMigration::new(1, "schema", all.steps[0].sql.clone()),
+        steps: vec![all.steps[0].clone()],
+    };
+    let template = twins.path("v1-template");
+    drop(Database::open(&template, &v1).unwrap());
+    let conn = Connection::open(&template).unwrap();
+    conn.execute_batch(&format!(
+        "BEGIN; \
+         INSERT INTO projects (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'Depot'); \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO tasks (id, title, notes, project_id, due_on, done) \
+         SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'Inspect pump ' || i, \
+                CASE WHEN i % 2 = 0 THEN 'Check the seals.' END, \
+                '00000000-0000-4000-8000-000000000001', 1700000000000, i % 3 = 0 FROM n; \
+         COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"
+    ))
+    .unwrap();
+    drop(conn);
+    let copy = |side: &str| {
+        let path = twins.path(side);
+        std::fs::copy(&template, &path).unwrap();
+        path
+    };
+    pair(
+        "migrate v1→v5, rows kept",
+        n,
+        s.rounds,
+        || copy("migrate-store"),
+        |path| drop(black_box(Database::open(&*path, all).unwrap())),
+        || copy("migrate-raw"),
+        |path| {
+            let conn = Connection::open(&*path).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+            // Each file is one transaction with its `user_version` bump.
+            for step in &all.steps[1..] {
+                conn.execute_batch(&step.sql).unwrap();
+            }
+        },
+    )
+}
+
+/// The generator releasing a new version of a project of `entities_big` entities (A) vs one
+/// of `entities_small` (B): `migrate new` (load, diff against the frozen history, plan, render,
+/// rehearse, write), then `generate` and `check`. Linear work keeps the ratio near
+/// `entities_big / entities_small`.
+fn codegen_scale(dir: &Path, s: &Sizes) -> Figures {
+    let made = std::cell::Cell::new(0);
+    let project = |entities: usize| {
+        made.set(made.get() + 1);
+        let root = dir.join(format!("codegen-{}-{entities}", made.get()));
+        let schema = root.join("schema");
+        std::fs::create_dir_all(&schema).unwrap();
+        let config = root.join("syncwright.toml");
+        let write = |version: u32| {
+            for i in 0..entities {
+                let parent = if i == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "parent_id = {{ type = \"uuid\", nullable = true, references = \"t{}\" }}\n",
+                        i - 1
+                    )
+                };
+                let added = if version == 2 {
+                    "rating = { type = \"integer\", default = 0 }\n"
+                } else {
+                    ""
+                };
+                std::fs::write(
+                    schema.join(format!("e{i}.toml")),
+                    format!(
+                        "[entity]\nname = \"e{i}\"\ntable = \"t{i}\"\n\n[fields]\n\
+                         title = {{ type = \"text\" }}\ncount = {{ type = \"integer\", default = 0 }}\n\
+                         {parent}{added}"
+                    ),
+                )
+                .unwrap();
+            }
+            std::fs::write(
+                &config,
+                format!(
+                    "[schema]\nversion = {version}\nentities = [\"schema/*.toml\"]\n\
+                     history = \"schema/history\"\n\n[output]\nmigrations = \"migrations\"\n"
+                ),
+            )
+            .unwrap();
+        };
+        write(1);
+        syncwright_codegen::migrate_new(&config, "init").unwrap();
+        write(2);
+        config
+    };
+    let release = |config: &mut PathBuf| {
+        syncwright_codegen::migrate_new(&*config, "rating").unwrap();
+        syncwright_codegen::generate(&*config).unwrap();
+        syncwright_codegen::check(&*config).unwrap();
+    };
+    pair(
+        &format!(
+            "codegen: release v2, {} / {} entities",
+            s.entities_big, s.entities_small
+        ),
+        s.entities_big,
+        s.rounds,
+        || project(s.entities_big),
+        release,
+        || project(s.entities_small),
+        release,
     )
 }
 
