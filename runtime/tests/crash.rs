@@ -107,6 +107,23 @@ fn spawn_with(mode: &str, path: &Path, synchronous: &str) -> std::process::Child
         .expect("spawn child")
 }
 
+/// Opens the database at `path` with the latest migrations in a child process and kills it
+/// `after` it said it is opening (so at any point of the upgrade, or after it).
+fn kill_while_migrating(path: &Path, after: Duration) {
+    let mut child = spawn("migrate", path);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("opening") {
+        line.clear();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+    }
+    std::thread::sleep(after);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// A v1 database with many tasks, closed cleanly (single file).
 fn seed_v1(path: &Path) {
     drop(Database::open(path, &migrations_up_to(1)).unwrap());
@@ -132,18 +149,7 @@ fn killed_migration_leaves_a_whole_version() {
     for round in 0..12u64 {
         let path = dir.path(&format!("m{round}.db"));
         std::fs::copy(&template, &path).unwrap();
-        let mut child = spawn("migrate", &path);
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("opening") {
-            line.clear();
-            if out.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(round * 15));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_while_migrating(&path, Duration::from_millis(round * 15));
 
         let conn = Connection::open(&path).unwrap();
         integrity_ok(&conn);
@@ -227,18 +233,7 @@ fn killed_runtime_step_5_leaves_the_old_queue_or_the_new_one_whole() {
     for round in 0..10u64 {
         let path = dir.path(&format!("r{round}.db"));
         std::fs::copy(&template, &path).unwrap();
-        let mut child = spawn("migrate", &path);
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("opening") {
-            line.clear();
-            if out.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(round * 100));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_while_migrating(&path, Duration::from_millis(round * 100));
 
         let conn = Connection::open(&path).unwrap();
         integrity_ok(&conn);
