@@ -97,6 +97,28 @@ impl Pool {
             Err(TryLockError::Poisoned(poisoned)) => return f(&poisoned.into_inner()),
             Err(TryLockError::WouldBlock) => {}
         }
+        self.read_on_reader(path, f)
+    }
+
+    /// Runs the app's own SQL `f` on a connection that refuses writes: a pooled read-only
+    /// reader, never the borrowed writer ([`Pool::read`] is for the store's own SELECTs). In
+    /// memory, where the writer is the only connection, with `PRAGMA query_only` on for the
+    /// call.
+    pub fn read_refusing_writes<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let Some(path) = &self.path else {
+            let writer = self.lock_writer();
+            let guard = QueryOnly::on(&writer)?;
+            return f(guard.0);
+        };
+        self.read_on_reader(path, f)
+    }
+
+    /// Runs `f` on an idle pooled reader, opening one when none is idle.
+    fn read_on_reader<R>(
+        &self,
+        path: &Path,
+        f: impl FnOnce(&Connection) -> Result<R>,
+    ) -> Result<R> {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
@@ -150,5 +172,24 @@ impl Pool {
             self.hub.publish(&touched);
         }
         result
+    }
+}
+
+/// `PRAGMA query_only` on a connection while it lives, off again when dropped (also when the
+/// code reading through it panics).
+struct QueryOnly<'c>(&'c Connection);
+
+impl<'c> QueryOnly<'c> {
+    fn on(conn: &'c Connection) -> Result<Self> {
+        conn.pragma_update(None, "query_only", true)
+            .map_err(Error::sql("PRAGMA query_only = ON"))?;
+        Ok(QueryOnly(conn))
+    }
+}
+
+impl Drop for QueryOnly<'_> {
+    fn drop(&mut self) {
+        // Setting a pragma on an open connection does not fail short of a misuse.
+        let _ = self.0.pragma_update(None, "query_only", false);
     }
 }

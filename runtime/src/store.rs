@@ -4,7 +4,8 @@
 //!
 //! [`Database`] is `Send + Sync`; share it with an `Arc`. Writes go through one connection,
 //! each in a `BEGIN IMMEDIATE` transaction, so a write and its queue entry commit together;
-//! reads use a small pool of read-only connections (see the `pool` module). Other processes
+//! reads use the writer when it is idle and a small pool of read-only connections otherwise
+//! (see the `pool` module). Other processes
 //! opening the same file are handled by the busy timeout.
 
 use std::path::{Path, PathBuf};
@@ -256,7 +257,9 @@ impl Database {
     /// leave out tombstones (`is_deleted = 0`). Writes through it are refused by SQLite; use
     /// [`WriteTx::sql`] for those.
     pub fn read_sql<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
-        self.with_reader(|conn| f(conn).map_err(|source| Error::Sqlite { sql: None, source }))
+        self.pool.read_refusing_writes(|conn| {
+            f(conn).map_err(|source| Error::Sqlite { sql: None, source })
+        })
     }
 
     /// Soft-deletes record `id` (a tombstone that syncs) and enqueues a `delete`; see

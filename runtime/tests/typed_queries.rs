@@ -285,3 +285,26 @@ fn rusqlite_is_reexported_for_the_escape_hatches() {
     assert_eq!(n, 42);
     let _ = Note::ENTITY;
 }
+
+/// `read_sql` hands the app a connection that refuses writes, on a file database (where the
+/// store's own reads may borrow the idle writer, the app's SQL never does) and in memory; a
+/// refused write changes nothing and the store writes as usual afterwards.
+#[test]
+fn read_sql_refuses_writes_on_file_and_in_memory_databases() {
+    let dir = TempDir::new();
+    let on_file = Database::open_with(dir.path("app.db"), &migrations(), &[Task::ENTITY]).unwrap();
+    let (in_memory, _) = memory_db();
+    for db in [&on_file, &in_memory] {
+        let kept = db.insert(&Task::new("kept")).unwrap().id;
+        let err = db
+            .read_sql(|conn| conn.execute("DELETE FROM tasks", []))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("readonly") || err.to_string().contains("read-only"),
+            "{err}"
+        );
+        assert_eq!(db.get::<Task>(kept).unwrap().unwrap().title, "kept");
+        db.insert(&Task::new("still writable")).unwrap();
+        assert_eq!(db.query::<Task>().count().unwrap(), 2);
+    }
+}
