@@ -5,8 +5,8 @@
 //! [`Database`] is `Send + Sync`; share it with an `Arc`. Writes go through one connection,
 //! each in a `BEGIN IMMEDIATE` transaction, so a write and its queue entry commit together;
 //! reads use the writer when it is idle and a small pool of read-only connections otherwise
-//! (see the `pool` module). Other processes
-//! opening the same file are handled by the busy timeout.
+//! (see the `pool` module). Other processes opening the same file are handled by the busy
+//! timeout.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
