@@ -689,35 +689,12 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
             // its row), then settle the answered batch in one transaction, as
             // `Queue::complete_all` does.
             loop {
-                let tx = raw.transaction().unwrap();
-                let batch: Vec<(i64, String)> = tx
-                    .prepare_cached(
-                        "SELECT id, entity_type, entity_id FROM _sync_queue \
-                         WHERE status = 'pending' ORDER BY id LIMIT 50",
-                    )
-                    .unwrap()
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .map(|(id, entity, record): (i64, String, String)| {
-                        black_box(raw_record_fields(&tx, &entity, &record));
-                        (id, record)
-                    })
-                    .collect();
-                for (id, _) in &batch {
-                    tx.prepare_cached(
-                        "UPDATE _sync_queue SET status = 'in_flight', claimed_by = 'x' WHERE id = ?1",
-                    )
-                    .unwrap()
-                    .execute([id])
-                    .unwrap();
-                }
-                tx.commit().unwrap();
+                let batch = black_box(raw_claim(raw, 50));
                 if batch.is_empty() {
                     break;
                 }
                 let tx = raw.transaction().unwrap();
-                for (id, entity) in &batch {
+                for Claimed { id, record, .. } in &batch {
                     tx.prepare_cached(
                         "UPDATE _sync_queue SET status = 'completed', claimed_by = NULL WHERE id = ?1",
                     )
@@ -728,7 +705,7 @@ fn drain(twins: &Twins<'_>, s: &Sizes) -> Figures {
                         "UPDATE tasks SET sync_status = 'synced', synced_at = ?1 WHERE id = ?2",
                     )
                     .unwrap()
-                    .execute(params![now_ms(), entity])
+                    .execute(params![now_ms(), record])
                     .unwrap();
                 }
                 tx.commit().unwrap();
@@ -1259,57 +1236,96 @@ fn pull_apply(twins: &Twins<'_>, s: &Sizes) -> Figures {
     )
 }
 
-/// The raw equivalent of pushing the queue: claim a batch of 100 in queue order, build the
-/// creates from the records' rows (a create's queue row holds no payload), send them through the same kind of server, then settle
-/// the answered batch in one transaction (queue, known version, server id, status).
+/// One create claimed from the queue by hand, with what its push sends.
+struct Claimed {
+    id: i64,
+    key: Vec<u8>,
+    entity: String,
+    action: String,
+    record: String,
+    updated_at: i64,
+    created_at: i64,
+    fields: Fields,
+}
+
+/// The raw equivalent of `next_batch(limit)`: in one transaction, the first `limit` pending
+/// entries in queue order, each create's fields read from its record's row (its queue row
+/// holds no payload), marked in flight.
+fn raw_claim(conn: &mut Connection, limit: usize) -> Vec<Claimed> {
+    let tx = conn.transaction().unwrap();
+    let batch: Vec<Claimed> = tx
+        .prepare_cached(
+            "SELECT id, idempotency_key, entity_type, action, entity_id \
+             FROM _sync_queue WHERE status = 'pending' ORDER BY id LIMIT ?1",
+        )
+        .unwrap()
+        .query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .map(
+            |(id, key, entity, action, record): (i64, Vec<u8>, String, String, String)| {
+                let (updated_at, created_at, fields) = raw_record_fields(&tx, &entity, &record);
+                Claimed {
+                    id,
+                    key,
+                    entity,
+                    action,
+                    record,
+                    updated_at,
+                    created_at,
+                    fields,
+                }
+            },
+        )
+        .collect();
+    for claimed in &batch {
+        tx.prepare_cached(
+            "UPDATE _sync_queue SET status = 'in_flight', claimed_by = 'x' WHERE id = ?1",
+        )
+        .unwrap()
+        .execute([claimed.id])
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    batch
+}
+
+/// The raw equivalent of pushing the queue: claim a batch of 100 ([`raw_claim`]), send the
+/// creates through the same kind of server, then settle the answered batch in one transaction
+/// (queue, known version, server id, status).
 #[inline(never)]
 fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize {
     let mut pushed = 0;
     loop {
-        let tx = conn.transaction().unwrap();
-        let batch: Vec<(i64, Vec<u8>, String, String, String)> = tx
-            .prepare_cached(
-                "SELECT id, idempotency_key, entity_type, action, entity_id \
-                 FROM _sync_queue WHERE status = 'pending' ORDER BY id LIMIT 100",
-            )
-            .unwrap()
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        for (id, ..) in &batch {
-            tx.prepare_cached(
-                "UPDATE _sync_queue SET status = 'in_flight', claimed_by = 'x' WHERE id = ?1",
-            )
-            .unwrap()
-            .execute([id])
-            .unwrap();
-        }
-        tx.commit().unwrap();
+        let mut batch = raw_claim(conn, 100);
         if batch.is_empty() {
             return pushed;
         }
         let mutations = batch
-            .iter()
-            .map(|(_, key, entity, action, record)| {
-                let (updated_at, created_at, fields) = raw_record_fields(conn, entity, record);
-                let field_timestamps = if entity == "task" {
-                    fields.keys().map(|k| (k.clone(), created_at)).collect()
+            .iter_mut()
+            .map(|claimed| {
+                let field_timestamps = if claimed.entity == "task" {
+                    let created_at = claimed.created_at;
+                    claimed
+                        .fields
+                        .keys()
+                        .map(|k| (k.clone(), created_at))
+                        .collect()
                 } else {
                     Default::default()
                 };
-                assert_eq!(action, "create");
+                assert_eq!(claimed.action, "create");
                 Mutation {
-                    idempotency_key: Uuid::from_slice(key).unwrap(),
-                    entity: entity.clone(),
+                    idempotency_key: Uuid::from_slice(&claimed.key).unwrap(),
+                    entity: claimed.entity.clone(),
                     action: ProtocolAction::Create,
-                    id: record.parse().unwrap(),
+                    id: claimed.record.parse().unwrap(),
                     base_version: None,
                     schema_version: MIGRATED_VERSION,
-                    updated_at,
-                    fields,
+                    updated_at: claimed.updated_at,
+                    fields: std::mem::take(&mut claimed.fields),
                     field_timestamps,
                 }
             })
@@ -1319,7 +1335,13 @@ fn raw_push_all(conn: &mut Connection, transport: &InProcessTransport) -> usize 
             .unwrap();
         let now = now_ms();
         let tx = conn.transaction().unwrap();
-        for ((id, _, entity, _, record), result) in batch.iter().zip(&response.results) {
+        for (
+            Claimed {
+                id, entity, record, ..
+            },
+            result,
+        ) in batch.iter().zip(&response.results)
+        {
             let Outcome::Accepted {
                 server_version,
                 server_id,
