@@ -7,6 +7,7 @@
 mod backends;
 
 use backends::Backend;
+#[macro_use]
 mod conflict_scenes;
 mod sync_app;
 
@@ -31,58 +32,4 @@ fn in_process(backend: Backend) -> InProcess {
     InProcess(server_on(backend))
 }
 
-fn lww_keeps_the_later_write_in_both_orders(backend: Backend) {
-    conflict_scenes::lww_keeps_the_later_write_in_both_orders(|| in_process(backend));
-}
-
-fn lww_ties_go_to_the_server(backend: Backend) {
-    conflict_scenes::lww_ties_go_to_the_server(|| in_process(backend));
-}
-
-fn lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(backend: Backend) {
-    conflict_scenes::lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(|| {
-        in_process(backend)
-    });
-}
-
-fn server_wins_keeps_whatever_reached_the_server_first(backend: Backend) {
-    conflict_scenes::server_wins_keeps_whatever_reached_the_server_first(|| in_process(backend));
-}
-
-fn client_wins_keeps_the_change_of_the_device_that_syncs_last(backend: Backend) {
-    conflict_scenes::client_wins_keeps_the_change_of_the_device_that_syncs_last(|| {
-        in_process(backend)
-    });
-}
-
-fn field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(backend: Backend) {
-    conflict_scenes::field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(
-        || in_process(backend),
-    );
-}
-
-fn manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(backend: Backend) {
-    conflict_scenes::manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(
-        || in_process(backend),
-    );
-}
-
-fn manual_resolution_by_choosing_a_side(backend: Backend) {
-    conflict_scenes::manual_resolution_by_choosing_a_side(|| in_process(backend));
-}
-
-fn a_push_answered_conflict_is_resolved_by_the_strategy(backend: Backend) {
-    conflict_scenes::a_push_answered_conflict_is_resolved_by_the_strategy(|| in_process(backend));
-}
-
-on_both_backends!(
-    lww_keeps_the_later_write_in_both_orders,
-    lww_ties_go_to_the_server,
-    lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock,
-    server_wins_keeps_whatever_reached_the_server_first,
-    client_wins_keeps_the_change_of_the_device_that_syncs_last,
-    field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field,
-    manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution,
-    manual_resolution_by_choosing_a_side,
-    a_push_answered_conflict_is_resolved_by_the_strategy,
-);
+every_conflict_scene_on_both_backends!(in_process);

@@ -8,6 +8,7 @@ mod backends;
 
 use backends::Backend;
 mod common;
+#[macro_use]
 mod conflict_scenes;
 mod http_support;
 mod sync_app;
@@ -63,50 +64,6 @@ fn sync_app_server_on(backend: Backend) -> TestServer {
 
 fn over_http(backend: Backend) -> OverHttp {
     OverHttp(sync_app_server_on(backend))
-}
-
-fn lww_keeps_the_later_write_in_both_orders(backend: Backend) {
-    conflict_scenes::lww_keeps_the_later_write_in_both_orders(|| over_http(backend));
-}
-
-fn lww_ties_go_to_the_server(backend: Backend) {
-    conflict_scenes::lww_ties_go_to_the_server(|| over_http(backend));
-}
-
-fn lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(backend: Backend) {
-    conflict_scenes::lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock(|| {
-        over_http(backend)
-    });
-}
-
-fn server_wins_keeps_whatever_reached_the_server_first(backend: Backend) {
-    conflict_scenes::server_wins_keeps_whatever_reached_the_server_first(|| over_http(backend));
-}
-
-fn client_wins_keeps_the_change_of_the_device_that_syncs_last(backend: Backend) {
-    conflict_scenes::client_wins_keeps_the_change_of_the_device_that_syncs_last(|| {
-        over_http(backend)
-    });
-}
-
-fn field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(backend: Backend) {
-    conflict_scenes::field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field(
-        || over_http(backend),
-    );
-}
-
-fn manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(backend: Backend) {
-    conflict_scenes::manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution(
-        || over_http(backend),
-    );
-}
-
-fn manual_resolution_by_choosing_a_side(backend: Backend) {
-    conflict_scenes::manual_resolution_by_choosing_a_side(|| over_http(backend));
-}
-
-fn a_push_answered_conflict_is_resolved_by_the_strategy(backend: Backend) {
-    conflict_scenes::a_push_answered_conflict_is_resolved_by_the_strategy(|| over_http(backend));
 }
 
 #[test]
@@ -439,15 +396,5 @@ fn the_binary_killed_and_restarted_while_an_engine_pushes_deduplicates_the_retri
     );
 }
 
-on_both_backends!(
-    lww_keeps_the_later_write_in_both_orders,
-    lww_ties_go_to_the_server,
-    lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock,
-    server_wins_keeps_whatever_reached_the_server_first,
-    client_wins_keeps_the_change_of_the_device_that_syncs_last,
-    field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field,
-    manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution,
-    manual_resolution_by_choosing_a_side,
-    a_push_answered_conflict_is_resolved_by_the_strategy,
-    devices_syncing_over_http_through_faults_converge_on_the_server,
-);
+every_conflict_scene_on_both_backends!(over_http);
+on_both_backends!(devices_syncing_over_http_through_faults_converge_on_the_server);

@@ -4,6 +4,39 @@
 //! `engine_conflicts.rs` plays them in process, `http_sync.rs` over loopback HTTP.
 #![allow(dead_code)] // each test file uses its own share
 
+/// Every scene below as a `<scene>::sqlite` and a `<scene>::postgres` test, each playing the
+/// scene on the devices `$world(backend)` makes (a fresh server on that backend).
+macro_rules! every_conflict_scene_on_both_backends {
+    ($world:ident) => {
+        every_conflict_scene_on_both_backends!(@scenes $world,
+            lww_keeps_the_later_write_in_both_orders,
+            lww_ties_go_to_the_server,
+            lww_an_edit_made_after_seeing_a_version_wins_even_with_a_slow_clock,
+            server_wins_keeps_whatever_reached_the_server_first,
+            client_wins_keeps_the_change_of_the_device_that_syncs_last,
+            field_merge_keeps_both_sides_fields_and_the_later_edit_of_a_shared_field,
+            manual_marks_the_conflict_keeps_both_versions_and_syncs_the_apps_resolution,
+            manual_resolution_by_choosing_a_side,
+            a_push_answered_conflict_is_resolved_by_the_strategy,
+        );
+    };
+    (@scenes $world:ident, $($scene:ident),* $(,)?) => {$(
+        mod $scene {
+            #[test]
+            fn sqlite() {
+                crate::conflict_scenes::$scene(|| super::$world(crate::backends::Backend::Sqlite));
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(backend) = crate::backends::Backend::postgres() {
+                    crate::conflict_scenes::$scene(|| super::$world(backend));
+                }
+            }
+        }
+    )*};
+}
+
 use syncwright::sync::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
 use syncwright::sync::transport::{Transport, TransportError};
 use syncwright::sync::{Choice, FoundBy, Resolution};
