@@ -32,16 +32,7 @@ pub fn table(entity: &Entity) -> Table {
     let mut columns = sync_columns(entity.conflict.value);
     columns.extend(entity.fields.iter().map(domain_column));
     let mut indexes = sync_indexes(&name);
-    for field in entity.fields.iter().filter(|f| !f.is_deprecated()) {
-        if has_own_index(field, &entity.indexes) {
-            push_index(
-                &mut indexes,
-                &name,
-                vec![field.name.value.clone()],
-                field.is_unique(),
-            );
-        }
-    }
+    push_field_indexes(&mut indexes, &name, entity, |_| true);
     for spec in &entity.indexes {
         let columns = spec.columns.iter().map(|c| c.value.clone()).collect();
         push_index(&mut indexes, &name, columns, spec.unique);
@@ -140,20 +131,7 @@ pub fn adopted_table(entity: &Entity, adopted: &Adopted) -> Table {
             .any(|i| i.unique == unique && i.columns == columns)
             || (unique && imported.primary_key == columns)
     };
-    for field in entity
-        .fields
-        .iter()
-        .filter(|f| !f.is_deprecated() && !is_app(&f.name.value))
-    {
-        if has_own_index(field, &entity.indexes) {
-            push_index(
-                &mut indexes,
-                &name,
-                vec![field.name.value.clone()],
-                field.is_unique(),
-            );
-        }
-    }
+    push_field_indexes(&mut indexes, &name, entity, |f| !is_app(&f.name.value));
     for spec in &entity.indexes {
         let columns: Vec<String> = spec.columns.iter().map(|c| c.value.clone()).collect();
         if !app_index(&columns, spec.unique) {
@@ -246,6 +224,30 @@ pub fn index_name(table: &str, columns: &[String], unique: bool, partial: Option
 /// Adds the index over `columns` to `indexes`; the same columns declared twice (say
 /// `index = true` and a one-column `[[indexes]]`) make one index, unique if either asked for
 /// it.
+/// Adds the own index of every live field of `entity` that `wanted` keeps and that needs one
+/// ([`has_own_index`]).
+fn push_field_indexes(
+    indexes: &mut Vec<Index>,
+    table: &str,
+    entity: &Entity,
+    wanted: impl Fn(&Field) -> bool,
+) {
+    for field in entity
+        .fields
+        .iter()
+        .filter(|f| !f.is_deprecated() && wanted(f))
+    {
+        if has_own_index(field, &entity.indexes) {
+            push_index(
+                indexes,
+                table,
+                vec![field.name.value.clone()],
+                field.is_unique(),
+            );
+        }
+    }
+}
+
 fn push_index(indexes: &mut Vec<Index>, table: &str, columns: Vec<String>, unique: bool) {
     match indexes.iter_mut().find(|i| i.columns == columns) {
         Some(existing) => {
